@@ -176,18 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    first = next((a for a in argv if a not in ("-v", "--verbose")), None)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if "-v" in argv or "--verbose" in argv else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.command is None:
+    if first is None or (first not in commands and first not in ("-h", "--help")):
+        # No command: `npe [PHOTO] [--model FILE]` opens the editor.
         from .ui.app import run_editor
 
-        return run_editor(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return run_editor([a for a in argv if a not in ("-v", "--verbose")])
+    args = parser.parse_args(argv)
     from .model.config import ConfigError
     from .model.modelfile import ModelFileError
     from .training.data import DataError
