@@ -1,0 +1,142 @@
+"""The interpolation mask, the user's protect/force mask, and both composites.
+
+At model size the editor follows the paper: output = X + M(G(z) - X), which is
+X̂ + MΔ + (1 - M)(X - X̂). At full resolution only the model's CHANGE, Δ = G(z) - X̂,
+is upsampled and added to the photo's own pixels where the upsampled mask is
+non-zero (see docs/edit-transfer.md for why).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from .crop import CropBox
+
+# Grid values of the user mask.
+FREE, PROTECT, FORCE = 0, 1, 2
+_CODES = {"clear": FREE, "protect": PROTECT, "force": FORCE}
+# The original editor's blur of the mask.
+DEFAULT_SIGMA = 0.7
+
+
+@dataclass(frozen=True)
+class MaskDab:
+    """One square dab of the user mask, in photo pixels. The mask is kept as its
+    dabs, not as a raster, so it can be drawn exactly at model size and at the full
+    resolution, and an undo snapshot of it costs a tuple."""
+
+    x: float
+    y: float
+    size: float
+    mode: str  # "protect", "force" or "clear"
+
+
+def _span(low: float, high: float, origin: float, step: float, side: int) -> range:
+    """Grid cells whose centres origin + (i + 0.5) * step lie in [low, high)."""
+    first = math.ceil((low - origin) / step - 0.5)
+    stop = math.ceil((high - origin) / step - 0.5)
+    if stop <= first:  # narrower than a cell: take the cell under the centre
+        first = math.floor(((low + high) / 2 - origin) / step)
+        stop = first + 1
+    return range(max(first, 0), min(stop, side))
+
+
+def user_grid(
+    dabs, crop: CropBox, side: int, window: tuple[int, int, int, int] | None = None
+) -> np.ndarray | None:
+    """The user mask drawn on a side x side grid over the crop (model size, or the
+    crop's own pixel size), as FREE/PROTECT/FORCE codes; later dabs win. window =
+    (y0, y1, x0, x1) limits it to part of the grid. None when there are no dabs."""
+    if not dabs:
+        return None
+    left, top, size = crop.pixels
+    step = size / side
+    y0, y1, x0, x1 = window or (0, side, 0, side)
+    grid = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for dab in dabs:
+        half = dab.size / 2
+        cols = _span(dab.x - half, dab.x + half, left, step, side)
+        rows = _span(dab.y - half, dab.y + half, top, step, side)
+        r0, r1 = max(rows.start, y0), min(rows.stop, y1)
+        c0, c1 = max(cols.start, x0), min(cols.stop, x1)
+        if r0 < r1 and c0 < c1:
+            grid[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = _CODES[dab.mode]
+    return grid
+
+
+def apply_user(mask: np.ndarray, grid: np.ndarray | None) -> np.ndarray:
+    if grid is not None:
+        mask[grid == PROTECT] = 0.0
+        mask[grid == FORCE] = 1.0
+    return mask
+
+
+def interpolation_mask(
+    delta: np.ndarray, sigma: float, grid: np.ndarray | None = None
+) -> np.ndarray:
+    """M in [0, 1] at model size from Δ (S, S, 3) in tanh units.
+
+    As the original editor: blur(min(mean_c |Δ|, 1)). The mean of absolute values
+    (not the absolute mean) also catches a change of hue at constant brightness,
+    where the channels move in opposite directions; clipping before the blur keeps
+    M in [0, 1] by construction.
+    """
+    mask = np.minimum(np.abs(delta).mean(axis=2), 1.0).astype(np.float32)
+    if sigma > 0:
+        mask = gaussian_filter(mask, sigma)
+    return apply_user(np.clip(mask, 0.0, 1.0), grid)
+
+
+def composite(
+    original: np.ndarray, generated: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """X + M(G - X) at model size; arrays in 0..255 units, uint8 result."""
+    x = original.astype(np.float32)
+    out = x + mask[:, :, None] * (generated - x)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def upsample_edit(change: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    """M·Δ at the crop's pixel size (size, size, 3), 0..255 units.
+
+    Δ is upsampled bicubically and M bilinearly (M stays in [0, 1] and exactly zero
+    wherever its cells are zero), both to at most 4x the model's size, and multiplied
+    there; for larger crops the product is then interpolated bilinearly. At 4x the
+    product is already smooth, and one last interpolation of one array costs a third
+    of upsampling Δ and M to tens of megapixels separately.
+    """
+    side = mask.shape[0]
+    step = min(size, 4 * side)
+    if step < side:  # a crop smaller than the model's image
+        delta = cv2.resize(change, (step, step), interpolation=cv2.INTER_AREA)
+        weight = cv2.resize(mask, (step, step), interpolation=cv2.INTER_AREA)
+    else:
+        delta = cv2.resize(change, (step, step), interpolation=cv2.INTER_CUBIC)
+        weight = cv2.resize(mask, (step, step), interpolation=cv2.INTER_LINEAR)
+    product = delta * np.clip(weight, 0.0, 1.0)[:, :, None]
+    if step == size:
+        return product
+    return cv2.resize(product, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def transfer(
+    region: np.ndarray, change: np.ndarray, mask: np.ndarray, crop: CropBox, dabs
+) -> np.ndarray:
+    """The crop's own pixels (size, size, 3) uint8 plus the upsampled change
+    (S, S, 3, 0..255 units) times the upsampled mask. Where that product is zero
+    (mask zero, or protected by the user at full resolution) the pixels keep their
+    exact value: uint8 + 0.0 rounds back to itself."""
+    if not mask.any():
+        return region.copy()
+    size = region.shape[0]
+    edit = upsample_edit(np.ascontiguousarray(change, np.float32), mask, size)
+    grid = user_grid(dabs, crop, size)
+    if grid is not None:
+        edit[grid == PROTECT] = 0.0
+    # cv2.add rounds and saturates the float sum back to uint8 in one pass.
+    return cv2.add(np.ascontiguousarray(region), edit, dtype=cv2.CV_8U)
