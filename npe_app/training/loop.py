@@ -58,6 +58,7 @@ class TrainOptions:
     max_minutes: float | None = None
     seed: int = 0
     lr: float = 2e-4
+    threads: int | None = None  # CPU threads; fewer keeps a shared machine responsive
     overrides: dict = field(default_factory=dict)  # ModelConfig fields
     command: str = ""
 
@@ -130,6 +131,8 @@ def train(options: TrainOptions) -> Path | None:
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(options.seed)
+    if options.threads:
+        torch.set_num_threads(options.threads)
 
     config, init = _model_config(options, out)
     model = GenerativeModel(config).to(world.device)
@@ -144,6 +147,7 @@ def train(options: TrainOptions) -> Path | None:
     if options.resume:
         if checkpoint.exists():
             progress = load_checkpoint(checkpoint, trainer)
+            trainer.steps = progress["step"]
             log.info("resumed from %s at step %d", checkpoint, progress["step"])
         else:
             log.info("no checkpoint in %s: starting afresh", out)

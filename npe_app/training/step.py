@@ -36,6 +36,7 @@ class TrainingStep:
         betas = (self.optim.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.g_params, lr=self.optim.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_params, lr=self.optim.lr, betas=betas)
+        self.steps = 0  # updates taken; warms up the weight average
         self.ema = copy.deepcopy(model).eval()
         for p in self.ema.parameters():
             p.requires_grad_(False)
@@ -113,7 +114,10 @@ class TrainingStep:
 
     @torch.no_grad()
     def update_ema(self) -> None:
-        decay = self.optim.ema_decay
+        """Running average of the weights. Early on it follows the live weights more
+        closely, so that it is not dominated by the random initialisation."""
+        self.steps += 1
+        decay = min(self.optim.ema_decay, (1 + self.steps) / (10 + self.steps))
         for avg, live in zip(self.ema.parameters(), self.model.parameters()):
             avg.lerp_(live, 1.0 - decay)
         for avg, live in zip(self.ema.buffers(), self.model.buffers()):
