@@ -1,11 +1,27 @@
 """The editing engine: open a photo, find the face, edit its latent, write the
 result. No Qt here (ruff TID251): the window in npe_app/ui/ calls this API, and the
-CLI and the tests use it without a display. See docs/engine-api.md."""
+CLI and the tests use it without a display. See docs/engine-api.md.
 
-from .crop import CropBox
-from .errors import EditError
-from .face import find_face
-from .photo import Photo, open_photo
-from .session import EditSession
+Names are imported on first use, so `npe train` and `npe --help` do not pay for
+OpenCV and SciPy.
+"""
 
-__all__ = ["CropBox", "EditError", "EditSession", "Photo", "find_face", "open_photo"]
+from __future__ import annotations
+
+from importlib import import_module
+
+_EXPORTS = {
+    "CropBox": ".crop",
+    "EditError": ".errors",
+    "EditSession": ".session",
+    "Photo": ".photo",
+    "find_face": ".face",
+    "open_photo": ".photo",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name], __name__), name)

@@ -167,7 +167,7 @@ def lighten_step(
 
 def encode(model, device: torch.device, x: torch.Tensor) -> torch.Tensor:
     """Posterior mean of q(z|x) for x (3, S, S) in tanh units; (z_size,) on CPU."""
-    with torch.no_grad():
+    with torch.no_grad(), step_threads(device):
         mu, _ = model.encode(x.to(device).unsqueeze(0))
     return mu[0].cpu()
 
@@ -178,24 +178,31 @@ def refine(
     cancelled: Callable[[], bool] | None = None, rate: float = 0.02,
 ) -> tuple[torch.Tensor, float, int]:
     """Adam steps on z lowering the mean squared reconstruction error against x.
-    Adam moves each latent at most about `rate` per step, which bounds the walk.
-    Returns (best z, its error, steps done); stops early when cancelled."""
+    Adam moves each latent by about `rate` per step at most, which bounds the walk.
+    Written out here rather than torch.optim.Adam, whose first step costs over a
+    second of lazy imports. Returns (best z, its error, steps done); stops early,
+    keeping the best so far, when cancelled."""
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
     target = x.to(device).unsqueeze(0)
-    z = z0.detach().to(device).view(1, -1).clone().requires_grad_(True)
-    optimiser = torch.optim.Adam([z], lr=rate)
+    z = z0.detach().to(device).view(1, -1).clone()
+    moment, second = torch.zeros_like(z), torch.zeros_like(z)
     best_z, best_error, done = z0.clone(), math.inf, 0
-    with torch.enable_grad():
+    with torch.enable_grad(), step_threads(device):
         for step in range(steps + 1):
+            z.requires_grad_(True)
             loss = torch.mean((model.generate(z) - target) ** 2)
             error = float(loss.detach())
             if error < best_error:
                 best_z, best_error = z.detach().view(-1).cpu().clone(), error
             if step == steps or (cancelled is not None and cancelled()):
                 break
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            done = step + 1
+            (grad,) = torch.autograd.grad(loss, z)
+            moment = beta1 * moment + (1 - beta1) * grad
+            second = beta2 * second + (1 - beta2) * grad**2
+            t = step + 1
+            scale = (second / (1 - beta2**t)).sqrt() + eps
+            z = (z.detach() - rate * (moment / (1 - beta1**t)) / scale).detach()
+            done = t
             if progress is not None:
                 progress(done, steps, best_error)
     return best_z, best_error, done

@@ -101,42 +101,42 @@ def composite(
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def upsample_edit(change: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
-    """M·Δ at the crop's pixel size (size, size, 3), 0..255 units.
-
-    Δ is upsampled bicubically and M bilinearly (M stays in [0, 1] and exactly zero
-    wherever its cells are zero), both to at most 4x the model's size, and multiplied
-    there; for larger crops the product is then interpolated bilinearly. At 4x the
-    product is already smooth, and one last interpolation of one array costs a third
-    of upsampling Δ and M to tens of megapixels separately.
-    """
-    side = mask.shape[0]
+def upsample_change(change: np.ndarray, size: int) -> np.ndarray:
+    """Δ (S, S, 3) at the crop's pixel size, bicubic. For crops above 4x the model's
+    size the last stretch is bilinear: a bicubic Δ at 4x is already smooth, and one
+    bilinear pass to tens of megapixels costs half a bicubic one."""
+    side = change.shape[0]
+    if size < side:  # a crop smaller than the model's image
+        return cv2.resize(change, (size, size), interpolation=cv2.INTER_AREA)
     step = min(size, 4 * side)
-    if step < side:  # a crop smaller than the model's image
-        delta = cv2.resize(change, (step, step), interpolation=cv2.INTER_AREA)
-        weight = cv2.resize(mask, (step, step), interpolation=cv2.INTER_AREA)
-    else:
-        delta = cv2.resize(change, (step, step), interpolation=cv2.INTER_CUBIC)
-        weight = cv2.resize(mask, (step, step), interpolation=cv2.INTER_LINEAR)
-    product = delta * np.clip(weight, 0.0, 1.0)[:, :, None]
+    change = cv2.resize(change, (step, step), interpolation=cv2.INTER_CUBIC)
     if step == size:
-        return product
-    return cv2.resize(product, (size, size), interpolation=cv2.INTER_LINEAR)
+        return change
+    return cv2.resize(change, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def upsample_mask(mask: np.ndarray, size: int) -> np.ndarray:
+    """M at the crop's pixel size, bilinear: stays in [0, 1] and exactly zero
+    wherever the cells around a pixel are zero."""
+    interpolation = cv2.INTER_AREA if size < mask.shape[0] else cv2.INTER_LINEAR
+    return np.clip(cv2.resize(mask, (size, size), interpolation=interpolation), 0, 1)
 
 
 def transfer(
     region: np.ndarray, change: np.ndarray, mask: np.ndarray, crop: CropBox, dabs
 ) -> np.ndarray:
     """The crop's own pixels (size, size, 3) uint8 plus the upsampled change
-    (S, S, 3, 0..255 units) times the upsampled mask. Where that product is zero
-    (mask zero, or protected by the user at full resolution) the pixels keep their
+    (S, S, 3, 0..255 units) times the upsampled mask. Where that mask is zero, or
+    the user protected the pixel (drawn at full resolution), the pixel keeps its
     exact value: uint8 + 0.0 rounds back to itself."""
     if not mask.any():
         return region.copy()
     size = region.shape[0]
-    edit = upsample_edit(np.ascontiguousarray(change, np.float32), mask, size)
+    weight = upsample_mask(mask, size)
     grid = user_grid(dabs, crop, size)
     if grid is not None:
-        edit[grid == PROTECT] = 0.0
+        weight[grid == PROTECT] = 0.0
+    edit = upsample_change(np.ascontiguousarray(change, np.float32), size)
+    edit *= weight[:, :, None]
     # cv2.add rounds and saturates the float sum back to uint8 in one pass.
     return cv2.add(np.ascontiguousarray(region), edit, dtype=cv2.CV_8U)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MAX_PIXELS = 100_000_000
 # A file this large cannot be a photo we accept, whatever it claims in its header.
 MAX_FILE_BYTES = 1024**3
-FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "GIF")
+FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
 
 @dataclass

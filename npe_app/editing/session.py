@@ -28,6 +28,7 @@ from .latent import (
     lighten_step,
     pick_device,
     prepare_model,
+    step_threads,
 )
 from .latent import refine as refine_latent
 from .mask import (
@@ -183,7 +184,7 @@ class EditSession:
         )
 
     def _generate_once(self, z: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
+        with torch.no_grad(), step_threads(self.device):
             return self.model.generate(z.to(self.device).view(1, -1))[0].cpu()
 
     def _generated(self) -> np.ndarray:
