@@ -172,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive, default=6, help="interpolation steps")
     p.set_defaults(func=cmd_reconstruct)
 
+    from .editing.command import add_parser as add_edit_parser
+
+    add_edit_parser(sub)
+
     return parser
 
 
@@ -190,13 +194,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_editor([a for a in argv if a not in ("-v", "--verbose")])
     args = parser.parse_args(argv)
+    from .editing.errors import EditError
     from .model.config import ConfigError
     from .model.modelfile import ModelFileError
     from .training.data import DataError
 
     try:
         args.func(args)
-    except (UserError, ModelFileError, DataError, ConfigError) as error:
+    except (UserError, ModelFileError, DataError, ConfigError, EditError) as error:
         print(f"npe: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
