@@ -4,26 +4,19 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from editing_helpers import CROP_LTS, make_lively, photo_pixels
 
 from npe_app.editing import CropBox, EditError, EditSession, Photo
 from npe_app.editing.face import NO_FACE, crop_for_face
 from npe_app.editing.mask import transfer
 
-CROP = CropBox(16, 8, 64)  # inside a 96x80 photo, twice the tiny model's 32 pixels
+CROP = CropBox(*CROP_LTS)
 
-
-def photo_pixels(width=96, height=80) -> np.ndarray:
-    y, x = np.mgrid[0:height, 0:width]
-    return np.dstack([x * 2, y * 3, (x + y) % 256]).astype(np.uint8)
 
 
 @pytest.fixture
 def lively_model(tiny_model):
-    """The tiny model with a louder output layer: a random generator's image sits
-    near grey, and these tests need edits that move pixels visibly."""
-    with torch.no_grad():
-        tiny_model.generator.to_rgb[1].weight.mul_(30)
-    return tiny_model
+    return make_lively(tiny_model)
 
 
 @pytest.fixture

@@ -85,6 +85,16 @@ def _b64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode("ascii") if data else None
 
 
+def _index(items: list, item) -> int:
+    """Position of this very object in items, appended if new: states and photos
+    shared between history steps are written once."""
+    for i, known in enumerate(items):
+        if known is item:
+            return i
+    items.append(item)
+    return len(items) - 1
+
+
 def save_project(session, path) -> Path:
     """Write the session's whole state, history included, atomically."""
     path = Path(path)
@@ -95,25 +105,11 @@ def save_project(session, path) -> Path:
     pixels: list[np.ndarray] = [photo.pixels]
     states: list[EditState] = []
 
-    def photo_index(array: np.ndarray) -> int:
-        for i, known in enumerate(pixels):
-            if known is array:
-                return i
-        pixels.append(array)
-        return len(pixels) - 1
-
-    def state_index(state: EditState) -> int:
-        for i, known in enumerate(states):
-            if known is state:
-                return i
-        states.append(state)
-        return len(states) - 1
-
     def step_json(step: Step) -> dict:
-        return {"label": step.label, "before": state_index(step.before),
-                "after": state_index(step.after), "ops": step.ops}
+        return {"label": step.label, "before": _index(states, step.before),
+                "after": _index(states, step.after), "ops": step.ops}
 
-    current = state_index(session._state)  # noqa: SLF001 - the module it belongs to
+    current = _index(states, session._state)  # noqa: SLF001 - its own module
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -131,7 +127,7 @@ def save_project(session, path) -> Path:
         "current": current,
     }
     manifest["states"] = [
-        {"photo": photo_index(s.pixels), "z0": s.z0.tolist(), "z": s.z.tolist(),
+        {"photo": _index(pixels, s.pixels), "z0": s.z0.tolist(), "z": s.z.tolist(),
          "sample_mode": s.sample_mode,
          "user_mask": [[d.x, d.y, d.size, d.mode] for d in s.user_mask]}
         for s in states
