@@ -23,7 +23,7 @@ from PIL import Image
 from . import checks
 from .crop import CropBox
 from .errors import EditError
-from .export import write_atomic
+from .export import PNG_COMPRESS_LEVEL, write_atomic
 from .history import EditState, History, Step
 from .mask import MaskDab
 from .photo import MAX_PIXELS, Photo
@@ -77,7 +77,7 @@ def model_identity(model, path: Path | None) -> dict:
 
 def _png(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=3)
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
