@@ -65,11 +65,22 @@ def cmd_train(args) -> None:
     except (ConfigError, TypeError) as error:
         raise UserError(f"bad model settings: {error}") from None
     options = TrainOptions(
-        data=args.data, out=args.out, preset=args.preset, steps=args.steps,
-        batch_size=args.batch_size, resume=args.resume, init_from=args.init_from,
-        valid=args.valid, sample_every=args.sample_every,
-        checkpoint_every=args.checkpoint_every, max_minutes=args.max_minutes,
-        seed=args.seed, lr=args.lr, overrides=overrides, command=command_line(),
+        data=args.data,
+        out=args.out,
+        preset=args.preset,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        resume=args.resume,
+        init_from=args.init_from,
+        valid=args.valid,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+        max_minutes=args.max_minutes,
+        seed=args.seed,
+        lr=args.lr,
+        threads=args.threads,
+        overrides=overrides,
+        command=command_line(),
     )
     path = train(options)
     if path is not None:
@@ -81,15 +92,18 @@ def cmd_eval(args) -> None:
     from .training.evaluate import reconstruction_quality
 
     model, _, path = _load(args.model)
-    images = load_images(args.data, model.config.image_size, args.limit,
-                         progress=not args.json)
+    images = load_images(
+        args.data, model.config.image_size, args.limit, progress=not args.json
+    )
     figures = reconstruction_quality(model, images, progress=not args.json)
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"model {path.name} on {figures['n_images']} images: "
-              f"MSE {figures['mse']:.5f}, PSNR {figures['psnr_db']:.2f} dB, "
-              f"SSIM {figures['ssim']:.4f}")
+        print(
+            f"model {path.name} on {figures['n_images']} images: "
+            f"MSE {figures['mse']:.5f}, PSNR {figures['psnr_db']:.2f} dB, "
+            f"SSIM {figures['ssim']:.4f}"
+        )
 
 
 def cmd_sample(args) -> None:
@@ -139,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="default", choices=["tiny", "default", "paper"])
     p.add_argument("--steps", type=_positive, default=20_000)
     p.add_argument("--batch-size", type=_positive, default=64)
-    p.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    p.add_argument(
+        "--resume", action="store_true", help="continue from --out's checkpoint"
+    )
     p.add_argument("--init-from", metavar="MODEL_FILE", help="start from a model file")
     p.add_argument("--valid", nargs="+", help="held-out images that choose the export")
     p.add_argument("--sample-every", type=_positive, default=500)
@@ -147,8 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, help="stop cleanly after this long")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                   help="override a model setting, e.g. --set g_width=24")
+    p.add_argument("--threads", type=_positive, help="CPU threads for torch")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="override a model setting, e.g. --set g_width=24",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="reconstruction quality on held-out images")

@@ -16,8 +16,11 @@ ADVERSARIAL_MODES = ("ternary", "binary")
 ARCHITECTURES = ("ian", "vaegan")
 
 # Far above anything we train, far below what would exhaust a desktop's memory.
+# Widths stop at the published ones (128): at 512 a 128-pixel full-rank VAE/GAN had
+# 3 billion parameters, 12 GB to allocate before a small hostile file was refused.
+# Now the largest model any accepted config describes has about 230M (0.9 GB).
 MAX_Z_SIZE = 1024
-MAX_WIDTH = 512
+MAX_WIDTH = 128
 
 
 class ConfigError(ValueError):

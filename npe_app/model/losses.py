@@ -25,7 +25,8 @@ def feature_loss(
     """L2 between the discriminator's activations of x and of G(E(x)), summed over
     every convolutional layer. The real side is the target and gets no gradient."""
     return sum(
-        F.mse_loss(fake, real.detach()) for real, fake in zip(real_features, fake_features)
+        F.mse_loss(fake, real.detach())
+        for real, fake in zip(real_features, fake_features, strict=False)
     )
 
 
@@ -51,7 +52,9 @@ def discriminator_loss(
     fake_for_rec = RECONSTRUCTED if real_logits.shape[1] == 3 else GENERATED
 
     def ce(logits: torch.Tensor, label: int) -> torch.Tensor:
-        return F.cross_entropy(logits, _targets(logits, label), label_smoothing=label_smoothing)
+        return F.cross_entropy(
+            logits, _targets(logits, label), label_smoothing=label_smoothing
+        )
 
     return (
         ce(real_logits, REAL)

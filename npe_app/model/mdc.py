@@ -81,7 +81,9 @@ class MDCBlock(nn.Module):
     def forward_sum(self, x: torch.Tensor) -> torch.Tensor:
         out = None
         for i, d in enumerate(self.dilations):
-            y = F.conv2d(x, self._bank(i), padding=d * (self.kernel_size // 2), dilation=d)
+            y = F.conv2d(
+                x, self._bank(i), padding=d * (self.kernel_size // 2), dilation=d
+            )
             out = y if out is None else out + y
         return out + self.bias.view(1, -1, 1, 1)
 
@@ -121,6 +123,9 @@ def _measure_fastest(block: MDCBlock, x: torch.Tensor) -> str:
     _fastest_form[x.device.type] = form
     log.debug(
         "MDC on %s: sum of dilated convs %.2f ms, composed filter %.2f ms -> %s",
-        x.device.type, t_sum * 1e3, t_composed * 1e3, form,
+        x.device.type,
+        t_sum * 1e3,
+        t_composed * 1e3,
+        form,
     )
     return form

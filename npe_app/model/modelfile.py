@@ -78,12 +78,13 @@ def _open(path: Path, expected_format: str):
             f"{name}: not a readable safetensors model file ({detail})"
         ) from None
     if metadata.get("format") != expected_format:
-        kind = "model file" if expected_format == MODEL_FORMAT else "training checkpoint"
+        kind = (
+            "model file" if expected_format == MODEL_FORMAT else "training checkpoint"
+        )
         raise ModelFileError(f"{name}: not a Neural Photo Editor {kind}")
     if metadata.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{name}: format version {metadata.get('format_version')!r} is not supported"
-        )
+        version = metadata.get("format_version")
+        raise ModelFileError(f"{name}: format version {version!r} is not supported")
     try:
         config = ModelConfig.from_json(metadata.get("config", ""))
     except ConfigError as error:
@@ -94,7 +95,7 @@ def _open(path: Path, expected_format: str):
 def _read_state(handle, prefix: str, model: torch.nn.Module, name: str) -> dict:
     """Tensors under prefix, checked name by name and shape by shape against model."""
     expected = model.state_dict()
-    keys = {k[len(prefix):] for k in handle.keys() if k.startswith(prefix)}
+    keys = {k[len(prefix) :] for k in handle.keys() if k.startswith(prefix)}
     missing = sorted(set(expected) - keys)
     extra = sorted(keys - set(expected))
     if missing or extra:
@@ -164,17 +165,23 @@ def _load_optimizer(opt: torch.optim.Optimizer, handle, prefix: str) -> None:
     for key in handle.keys():
         if not key.startswith(prefix):
             continue
-        index, name = key[len(prefix):].split(".", 1)
+        index, name = key[len(prefix) :].split(".", 1)
         state.setdefault(int(index), {})[name] = handle.get_tensor(key)
     state_dict["state"] = state
     opt.load_state_dict(state_dict)
 
 
-def save_checkpoint(path: str | os.PathLike, step, progress: dict) -> None:
+def save_checkpoint(
+    path: str | os.PathLike, step, progress: dict, best: dict | None = None
+) -> None:
     """Everything needed to resume: live weights, averaged weights, both optimizers'
-    state and the loop's counters (progress: JSON-serialisable)."""
+    state and the loop's counters (progress: JSON-serialisable). best: the averaged
+    weights that validation chose so far; the export after a resume must be them,
+    not whatever the average holds when training restarts."""
     tensors = {f"model.{k}": v for k, v in step.model.state_dict().items()}
     tensors.update({f"ema.{k}": v for k, v in step.ema.state_dict().items()})
+    if best is not None:
+        tensors.update({f"best.{k}": v for k, v in best.items()})
     tensors.update(_optimizer_tensors(step.opt_g, "opt_g."))
     tensors.update(_optimizer_tensors(step.opt_d, "opt_d."))
     metadata = {
@@ -202,3 +209,13 @@ def load_checkpoint(path: str | os.PathLike, step) -> dict:
     _load_optimizer(step.opt_g, handle, "opt_g.")
     _load_optimizer(step.opt_d, handle, "opt_d.")
     return json.loads(metadata.get("progress", "{}"))
+
+
+def load_best_weights(path: str | os.PathLike, like: torch.nn.Module) -> dict | None:
+    """The validation-chosen weights a checkpoint holds (checked against like), or
+    None when it holds none."""
+    path = Path(path)
+    handle, _, _ = _open(path, CHECKPOINT_FORMAT)
+    if not any(key.startswith("best.") for key in handle.keys()):
+        return None
+    return _read_state(handle, "best.", like, path.name)

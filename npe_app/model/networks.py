@@ -36,7 +36,7 @@ class Generator(nn.Module):
         self.project = nn.Linear(config.z_size, widths[0] * 16)
         self.project_norm = nn.BatchNorm2d(widths[0])
         blocks = []
-        for c_in, c_out in zip(widths[:-1], widths[1:]):
+        for c_in, c_out in zip(widths[:-1], widths[1:], strict=False):
             if config.mdc == "none":
                 conv = nn.Conv2d(c_in, c_out, 5, padding=2)
             else:
@@ -66,10 +66,14 @@ class MinibatchDiscrimination(nn.Module):
     """Salimans et al. (2016): each sample learns how similar it is to the rest of
     its batch, so the discriminator can spot a generator that collapses."""
 
-    def __init__(self, in_features: int, kernels: int = 32, kernel_dim: int = 8) -> None:
+    def __init__(
+        self, in_features: int, kernels: int = 32, kernel_dim: int = 8
+    ) -> None:
         super().__init__()
         self.kernels, self.kernel_dim = kernels, kernel_dim
-        self.tensor = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.05)
+        self.tensor = nn.Parameter(
+            torch.randn(in_features, kernels * kernel_dim) * 0.05
+        )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         m = (features @ self.tensor).view(-1, self.kernels, self.kernel_dim)
@@ -122,13 +126,18 @@ class Discriminator(nn.Module):
         super().__init__()
         self.convs = ConvStack(config, config.d_width)
         flat = self.convs.out_features
-        self.minibatch = MinibatchDiscrimination(flat) if config.minibatch_disc else None
+        self.minibatch = (
+            MinibatchDiscrimination(flat) if config.minibatch_disc else None
+        )
         head_in = flat + (self.minibatch.kernels if self.minibatch else 0)
         self.head = nn.Linear(head_in, config.n_classes)
         self.encoder_head = nn.Linear(flat, 2 * config.z_size) if with_encoder else None
 
     def forward(
-        self, x: torch.Tensor, update_stats: bool = True, encode: bool = False,
+        self,
+        x: torch.Tensor,
+        update_stats: bool = True,
+        encode: bool = False,
         classify: bool = True,
     ) -> DiscriminatorOutput:
         features = self.convs(x, update_stats)
@@ -179,7 +188,7 @@ class _frozen_batch_stats:
 
     def __exit__(self, *exc) -> None:
         if self.active:
-            for m, momentum in zip(self.norms, self.saved):
+            for m, momentum in zip(self.norms, self.saved, strict=False):
                 m.momentum = momentum
 
 

@@ -31,8 +31,10 @@ def _sources(path: Path) -> list[Path]:
         return [path]
     if path.is_dir():
         found = [
-            p for p in sorted(path.rglob("*"))
-            if p.is_file() and (p.suffix.lower() in IMAGE_SUFFIXES or p.suffix == ".tar")
+            p
+            for p in sorted(path.rglob("*"))
+            if p.is_file()
+            and (p.suffix.lower() in IMAGE_SUFFIXES or p.suffix == ".tar")
         ]
         return found
     raise DataError(f"{path}: no such file or folder")
@@ -48,9 +50,10 @@ def _blobs(path: Path) -> Iterator[tuple[str, bytes]]:
                         if member.isfile() and Path(member.name).suffix.lower() in (
                             IMAGE_SUFFIXES
                         ):
-                            yield f"{source.name}:{member.name}", tar.extractfile(
-                                member
-                            ).read()
+                            yield (
+                                f"{source.name}:{member.name}",
+                                tar.extractfile(member).read(),
+                            )
             except (tarfile.TarError, OSError) as error:
                 raise DataError(f"{source}: unreadable tar shard ({error})") from None
         else:
@@ -83,8 +86,12 @@ def load_images(
                 with Image.open(io.BytesIO(blob)) as image:
                     image = square_resize(image.convert("RGB"), size)
                     images.append(np.asarray(image, dtype=np.uint8))
-            except (UnidentifiedImageError, OSError, ValueError,
-                    Image.DecompressionBombError):
+            except (
+                UnidentifiedImageError,
+                OSError,
+                ValueError,
+                Image.DecompressionBombError,
+            ):
                 skipped += 1
                 log.warning("skipping unreadable image %s", name)
                 continue
@@ -116,7 +123,11 @@ class BatchSampler:
     With several processes each takes its own slice of every epoch's order."""
 
     def __init__(
-        self, images: torch.Tensor, batch_size: int, seed: int = 0, rank: int = 0,
+        self,
+        images: torch.Tensor,
+        batch_size: int,
+        seed: int = 0,
+        rank: int = 0,
         world_size: int = 1,
     ) -> None:
         self.images, self.batch_size = images, batch_size
@@ -139,7 +150,7 @@ class BatchSampler:
                 more = torch.randperm(len(self.images), generator=self.generator)
                 self._order = torch.cat([self._order, more])
         chosen, self._order = self._order[:per_step], self._order[per_step:]
-        mine = chosen[self.rank * self.batch_size:(self.rank + 1) * self.batch_size]
+        mine = chosen[self.rank * self.batch_size : (self.rank + 1) * self.batch_size]
         batch = to_model_range(self.images[mine])
         flip = torch.rand(len(mine), generator=self.generator) < 0.5
         batch[flip] = batch[flip].flip(3)

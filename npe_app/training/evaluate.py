@@ -12,7 +12,9 @@ from .data import to_model_range, to_unit_range
 
 @torch.no_grad()
 def reconstruction_quality(
-    model: GenerativeModel, images: torch.Tensor, batch_size: int = 100,
+    model: GenerativeModel,
+    images: torch.Tensor,
+    batch_size: int = 100,
     progress: bool = False,
 ) -> dict:
     """MSE (pixels in [0, 1]), PSNR, SSIM and count over uint8 images (N, 3, H, W)."""
@@ -21,7 +23,7 @@ def reconstruction_quality(
     mse_values, ssim_values = [], []
     starts = range(0, len(images), batch_size)
     for start in tqdm(starts, desc="evaluating", disable=not progress, unit="batch"):
-        x = to_model_range(images[start:start + batch_size]).to(device)
+        x = to_model_range(images[start : start + batch_size]).to(device)
         original = to_unit_range(x)
         reconstruction = to_unit_range(model.reconstruct(x))
         mse_values.append(metrics.mse(original, reconstruction).cpu())

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from ..model.config import ModelConfig, preset
 from ..model.modelfile import (
+    load_best_weights,
     load_checkpoint,
     load_model,
     read_checkpoint_config,
@@ -97,7 +98,7 @@ class _Distributed:
         flat /= self.world_size
         offset = 0
         for g in grads:
-            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
             offset += g.numel()
 
     def any_flag(self, flag: bool) -> bool:
@@ -153,12 +154,19 @@ def train(options: TrainOptions) -> Path | None:
             log.info("no checkpoint in %s: starting afresh", out)
     world.broadcast_parameters(model)
     world.broadcast_parameters(trainer.ema)
+    if world.rank > 0:
+        # Same seed everywhere gave every process the same latents and noise: the
+        # discriminator saw one batch of samples world_size times over.
+        torch.manual_seed(options.seed + world.rank)
 
     images = load_images(options.data, config.image_size, progress=world.main)
     log.info("training on %d images of %dx%d", len(images), *images.shape[2:])
     sampler = BatchSampler(
-        images, options.batch_size, seed=options.seed + progress["step"],
-        rank=world.rank, world_size=world.world_size,
+        images,
+        options.batch_size,
+        seed=options.seed + progress["step"],
+        rank=world.rank,
+        world_size=world.world_size,
     )
     valid = None
     if options.valid and world.main:
@@ -166,6 +174,12 @@ def train(options: TrainOptions) -> Path | None:
     preview = images[:8]
     best_state = progress.get("best_state_step")
     best_weights = copy.deepcopy(trainer.ema.state_dict())
+    if progress["best"] is not None:
+        saved = load_best_weights(checkpoint, trainer.ema)
+        if saved is not None:
+            best_weights = saved
+        else:  # an older checkpoint without them: choose afresh, keep the card true
+            progress["best"] = None
 
     interrupted = {"flag": False}
 
@@ -179,8 +193,11 @@ def train(options: TrainOptions) -> Path | None:
     log_path = out / "log.jsonl"
     started = time.time() - progress["wall_time_s"]
     bar = tqdm(
-        total=options.steps, initial=progress["step"], disable=not world.main,
-        unit="step", dynamic_ncols=True,
+        total=options.steps,
+        initial=progress["step"],
+        disable=not world.main,
+        unit="step",
+        dynamic_ncols=True,
     )
     try:
         while progress["step"] < options.steps:
@@ -197,16 +214,24 @@ def train(options: TrainOptions) -> Path | None:
                 and progress["wall_time_s"] > options.max_minutes * 60
             )
             stop = world.any_flag(interrupted["flag"] or out_of_time)
-            if world.main and (step % options.sample_every == 0 or stop
-                               or step == options.steps):
-                record = {"step": step, "images_seen": progress["images_seen"],
-                          "wall_time_s": round(progress["wall_time_s"], 1), **values}
+            if world.main and (
+                step % options.sample_every == 0 or stop or step == options.steps
+            ):
+                record = {
+                    "step": step,
+                    "images_seen": progress["images_seen"],
+                    "wall_time_s": round(progress["wall_time_s"], 1),
+                    **values,
+                }
                 if valid is not None:
-                    quality = reconstruction_quality(trainer.ema, valid.to(world.device))
+                    quality = reconstruction_quality(
+                        trainer.ema, valid.to(world.device)
+                    )
                     record.update({f"valid_{k}": v for k, v in quality.items()})
-                    if progress["best"] is None or quality["psnr_db"] > progress["best"][
-                        "psnr_db"
-                    ]:
+                    if (
+                        progress["best"] is None
+                        or quality["psnr_db"] > progress["best"]["psnr_db"]
+                    ):
                         progress["best"] = {"step": step, **quality}
                         best_weights = copy.deepcopy(trainer.ema.state_dict())
                         best_state = step
@@ -215,9 +240,13 @@ def train(options: TrainOptions) -> Path | None:
                 _save_previews(trainer.ema, preview, out, step)
             if world.main and (step % options.checkpoint_every == 0 or stop):
                 progress["best_state_step"] = best_state
-                save_checkpoint(checkpoint, trainer, progress)
+                save_checkpoint(
+                    checkpoint, trainer, progress, _best(progress, best_weights)
+                )
                 if valid is not None:
-                    _export(trainer.ema, best_weights, options, progress, out / MODEL_NAME)
+                    _export(
+                        trainer.ema, best_weights, options, progress, out / MODEL_NAME
+                    )
             if stop:
                 break
     finally:
@@ -227,7 +256,8 @@ def train(options: TrainOptions) -> Path | None:
     result = None
     if world.main:
         progress["best_state_step"] = best_state
-        save_checkpoint(checkpoint, trainer, progress)
+        best = _best(progress, best_weights)
+        save_checkpoint(checkpoint, trainer, progress, best)
         weights = best_weights if valid is not None else trainer.ema.state_dict()
         result = out / MODEL_NAME
         _export(trainer.ema, weights, options, progress, result)
@@ -236,11 +266,18 @@ def train(options: TrainOptions) -> Path | None:
     return result
 
 
+def _best(progress: dict, best_weights: dict) -> dict | None:
+    """The validation-chosen weights, once there are any, for the checkpoint."""
+    return best_weights if progress["best"] is not None else None
+
+
 def _save_previews(model: GenerativeModel, preview: torch.Tensor, out: Path, step: int):
     device = next(model.parameters()).device
     samples = sample_images(model, 16, seed=1234)
     rows = reconstruction_rows(model, preview.to(device), steps=6)
-    save_grid(torch.cat([samples[:8], samples[8:16]]), out / f"samples_{step:07d}.png", 8)
+    save_grid(
+        torch.cat([samples[:8], samples[8:16]]), out / f"samples_{step:07d}.png", 8
+    )
     save_grid(rows, out / f"reconstructions_{step:07d}.png", 8)
 
 

@@ -26,7 +26,9 @@ class OptimConfig:
 class TrainingStep:
     """Holds the model, its weight average and both optimizers."""
 
-    def __init__(self, model: GenerativeModel, optim: OptimConfig | None = None) -> None:
+    def __init__(
+        self, model: GenerativeModel, optim: OptimConfig | None = None
+    ) -> None:
         self.model = model
         self.optim = optim or OptimConfig()
         config = model.config
@@ -118,7 +120,9 @@ class TrainingStep:
         closely, so that it is not dominated by the random initialisation."""
         self.steps += 1
         decay = min(self.optim.ema_decay, (1 + self.steps) / (10 + self.steps))
-        for avg, live in zip(self.ema.parameters(), self.model.parameters()):
+        for avg, live in zip(
+            self.ema.parameters(), self.model.parameters(), strict=False
+        ):
             avg.lerp_(live, 1.0 - decay)
-        for avg, live in zip(self.ema.buffers(), self.model.buffers()):
+        for avg, live in zip(self.ema.buffers(), self.model.buffers(), strict=False):
             avg.copy_(live)
