@@ -54,8 +54,13 @@ def photo_12mp(seed: int = 0) -> np.ndarray:
     photo (pure noise would make PNG far slower than any real photo)."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:3000, 0:4000].astype(np.float32)
-    base = np.dstack([x / 4000 * 200 + 30, y / 3000 * 180 + 40,
-                      128 + 60 * np.sin(x / 300) * np.cos(y / 200)])
+    base = np.dstack(
+        [
+            x / 4000 * 200 + 30,
+            y / 3000 * 180 + 40,
+            128 + 60 * np.sin(x / 300) * np.cos(y / 200),
+        ]
+    )
     noise = rng.normal(0, 4, base.shape).astype(np.float32)
     return np.clip(base + noise, 0, 255).astype(np.uint8)
 
@@ -135,14 +140,20 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"model: {model_name} on {result['device']}")
-    print(f"brush step (gradient + mask + composite at {size} px): "
-          f"median {result['brush_step_ms_median']} ms, "
-          f"p95 {result['brush_step_ms_p95']} ms (target <= 16 ms median)")
-    print(f"encode ({side} px crop -> {size} px -> encoder): "
-          f"median {result['encode_ms_median']} ms")
-    print(f"export 12 MP (render + JPEG q95): median "
-          f"{result['export_12mp_ms_median']} ms (target <= 1000 ms); as PNG "
-          f"{result['export_12mp_png_ms_median']} ms")
+    print(
+        f"brush step (gradient + mask + composite at {size} px): "
+        f"median {result['brush_step_ms_median']} ms, "
+        f"p95 {result['brush_step_ms_p95']} ms (target <= 16 ms median)"
+    )
+    print(
+        f"encode ({side} px crop -> {size} px -> encoder): "
+        f"median {result['encode_ms_median']} ms"
+    )
+    print(
+        f"export 12 MP (render + JPEG q95): median "
+        f"{result['export_12mp_ms_median']} ms (target <= 1000 ms); as PNG "
+        f"{result['export_12mp_png_ms_median']} ms"
+    )
 
 
 if __name__ == "__main__":

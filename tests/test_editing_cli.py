@@ -27,27 +27,53 @@ def strokes(tmp_path, ops, name="strokes.json"):
 
 
 def edit(photo, stroke_file, out, model, *extra):
-    return main(["edit", str(photo), "--strokes", str(stroke_file), "--out", str(out),
-                 "--model", str(model), "--crop", "16,8,64", *extra])
+    return main(
+        [
+            "edit",
+            str(photo),
+            "--strokes",
+            str(stroke_file),
+            "--out",
+            str(out),
+            "--model",
+            str(model),
+            "--crop",
+            "16,8,64",
+            *extra,
+        ]
+    )
 
 
 OPS = [
-    {"op": "stroke", "points": [[40, 40], [44, 40], [48, 41]], "color": [255, 0, 0],
-     "size": 14},
-    {"op": "stroke", "points": [[30, 30]], "color": [0, 0, 255], "size": 10,
-     "strength": 2.0, "brush": "soft"},
+    {
+        "op": "stroke",
+        "points": [[40, 40], [44, 40], [48, 41]],
+        "color": [255, 0, 0],
+        "size": 14,
+    },
+    {
+        "op": "stroke",
+        "points": [[30, 30]],
+        "color": [0, 0, 255],
+        "size": 10,
+        "strength": 2.0,
+        "brush": "soft",
+    },
     {"op": "lighten", "points": [[50, 50]], "size": 12},
     {"op": "darken", "points": [[50, 50]], "size": 12},
     {"op": "latent", "index": 3, "value": 2.5},
     {"op": "mask", "points": [[20, 20]], "size": 8, "mode": "protect"},
-    {"op": "undo"}, {"op": "redo"},
+    {"op": "undo"},
+    {"op": "redo"},
     {"op": "commit"},
-    {"op": "sample", "seed": 3}, {"op": "reset"},
+    {"op": "sample", "seed": 3},
+    {"op": "reset"},
 ]
 
 
-def test_empty_list_writes_the_input_pixel_for_pixel(tmp_path, photo, tiny_model_file,
-                                                      capsys):
+def test_empty_list_writes_the_input_pixel_for_pixel(
+    tmp_path, photo, tiny_model_file, capsys
+):
     out = tmp_path / "out.png"
     assert edit(photo, strokes(tmp_path, []), out, tiny_model_file) == 0
     with Image.open(out) as saved:
@@ -68,7 +94,14 @@ def test_replay_matches_the_engine(tmp_path, photo, tiny_model_file):
     with Image.open(out) as saved:
         np.testing.assert_array_equal(np.asarray(saved), session.render())
     assert session.history_labels == [
-        "Paint", "Paint", "Lighten", "Darken", "Latent", "Mask", "Update", "Sample",
+        "Paint",
+        "Paint",
+        "Lighten",
+        "Darken",
+        "Latent",
+        "Mask",
+        "Update",
+        "Sample",
         "Reset",
     ]
     # What the window exports replays to the same latent.
@@ -86,16 +119,34 @@ def test_replay_matches_the_engine(tmp_path, photo, tiny_model_file):
         ([{"op": "blur"}], "operation 1: unknown operation 'blur'"),
         ([{"op": "commit"}, "reset"], "operation 2: must be an object"),
         ([{"op": "stroke", "points": [[1, 1]], "size": 5}], "stroke needs color"),
-        ([{"op": "stroke", "points": [[1, 1]], "size": 5, "color": [0, 0, 256]}],
-         "color value 256 is out of range"),
-        ([{"op": "stroke", "points": [[500, 1]], "size": 5, "color": [0, 0, 0]}],
-         "outside the 96x80 photo"),
-        ([{"op": "stroke", "points": [[5, 1]], "size": 0, "color": [0, 0, 0]}],
-         "brush size 0 is out of range"),
-        ([{"op": "stroke", "points": [], "size": 3, "color": [0, 0, 0]}],
-         "non-empty list of points"),
-        ([{"op": "stroke", "points": [[5, 1]], "size": 3, "color": [0, 0, 0],
-           "colour": 1}], "does not take colour"),
+        (
+            [{"op": "stroke", "points": [[1, 1]], "size": 5, "color": [0, 0, 256]}],
+            "color value 256 is out of range",
+        ),
+        (
+            [{"op": "stroke", "points": [[500, 1]], "size": 5, "color": [0, 0, 0]}],
+            "outside the 96x80 photo",
+        ),
+        (
+            [{"op": "stroke", "points": [[5, 1]], "size": 0, "color": [0, 0, 0]}],
+            "brush size 0 is out of range",
+        ),
+        (
+            [{"op": "stroke", "points": [], "size": 3, "color": [0, 0, 0]}],
+            "non-empty list of points",
+        ),
+        (
+            [
+                {
+                    "op": "stroke",
+                    "points": [[5, 1]],
+                    "size": 3,
+                    "color": [0, 0, 0],
+                    "colour": 1,
+                }
+            ],
+            "does not take colour",
+        ),
         ([{"op": "latent", "index": 16, "value": 0}], "latent index 16 is out of"),
         ([{"op": "latent", "index": 1, "value": 99}], "latent value 99"),
         ([{"op": "sample", "seed": -1}], "seed -1 is out of range"),
@@ -159,11 +210,18 @@ def test_bad_crop_quality_and_model(tmp_path, photo, tiny_model_file, capsys):
     assert not out.exists()
 
 
-def test_missing_default_model_is_a_clear_message(tmp_path, photo, capsys,
-                                                  monkeypatch):
+def test_missing_default_model_is_a_clear_message(tmp_path, photo, capsys, monkeypatch):
     monkeypatch.setenv("NPE_MODEL", str(tmp_path / "absent.safetensors"))
-    code = main(["edit", str(photo), "--strokes", str(strokes(tmp_path, [])),
-                 "--out", str(tmp_path / "out.png")])
+    code = main(
+        [
+            "edit",
+            str(photo),
+            "--strokes",
+            str(strokes(tmp_path, [])),
+            "--out",
+            str(tmp_path / "out.png"),
+        ]
+    )
     assert code == 2
     error = capsys.readouterr().err
     assert "the default model" in error and "--model" in error

@@ -17,7 +17,6 @@ from npe_app.model.networks import GenerativeModel
 CROP = CropBox(*CROP_LTS)
 
 
-
 @pytest.fixture
 def photo_file(tmp_path):
     path = tmp_path / "portrait.png"
@@ -138,12 +137,18 @@ def rewrite_manifest(path, change):
     [
         (lambda p: p.write_bytes(b"PK\x03\x04 broken"), "not a project file"),
         (lambda p: p.write_text("{}"), "not a project file"),
-        (lambda p: rewrite_manifest(p, lambda m: m.update(format="x")),
-         "not a Neural Photo Editor project"),
-        (lambda p: rewrite_manifest(p, lambda m: m["states"][0].update(z=[1, 2])),
-         "z must hold 16 numbers"),
-        (lambda p: rewrite_manifest(p, lambda m: m.update(current=99)),
-         "missing state"),
+        (
+            lambda p: rewrite_manifest(p, lambda m: m.update(format="x")),
+            "not a Neural Photo Editor project",
+        ),
+        (
+            lambda p: rewrite_manifest(p, lambda m: m["states"][0].update(z=[1, 2])),
+            "z must hold 16 numbers",
+        ),
+        (
+            lambda p: rewrite_manifest(p, lambda m: m.update(current=99)),
+            "missing state",
+        ),
         (lambda p: rewrite_manifest(p, lambda m: m.pop("crop")), "missing field"),
     ],
     ids=["broken-zip", "not-zip", "format", "latent", "state", "field"],

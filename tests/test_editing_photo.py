@@ -95,8 +95,12 @@ def huge_png(path, width, height):
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
 
 
 def truncated_jpeg(path):
@@ -116,8 +120,15 @@ def truncated_jpeg(path):
         (lambda p: huge_png(p, 20_000, 20_000), "megapixels"),
         (lambda p: p.mkdir(), "is a folder"),
     ],
-    ids=["missing", "empty", "not-an-image", "truncated", "bomb", "bigger-bomb",
-         "folder"],
+    ids=[
+        "missing",
+        "empty",
+        "not-an-image",
+        "truncated",
+        "bomb",
+        "bigger-bomb",
+        "folder",
+    ],
 )
 def test_bad_files_give_one_line_naming_the_file(tmp_path, make, message):
     path = tmp_path / "bad.jpg"

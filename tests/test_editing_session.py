@@ -13,7 +13,6 @@ from npe_app.editing.mask import transfer
 CROP = CropBox(*CROP_LTS)
 
 
-
 @pytest.fixture
 def lively_model(tiny_model):
     return make_lively(tiny_model)
@@ -215,8 +214,12 @@ def test_operations_merge_dabs_of_one_stroke(session):
     session.lighten(40, 40, 10, amount=-2.0)
     session.sample(5)
     assert session.operations() == [
-        {"op": "stroke", "points": [[40.0, 40.0], [42.0, 40.0]],
-         "color": [255, 0, 0], "size": 12.0},
+        {
+            "op": "stroke",
+            "points": [[40.0, 40.0], [42.0, 40.0]],
+            "color": [255, 0, 0],
+            "size": 12.0,
+        },
         {"op": "darken", "points": [[40.0, 40.0]], "size": 10.0, "amount": 2.0},
         {"op": "sample", "seed": 5},
     ]

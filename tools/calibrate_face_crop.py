@@ -39,8 +39,9 @@ def images(shard: str, limit: int):
 def measure(image: np.ndarray, scale: int) -> tuple[float, float, float] | None:
     """(crop side / box side, box centre x / side, box centre y / side) or None."""
     side = image.shape[0]
-    padded = cv2.copyMakeBorder(image, side, side, side, side, cv2.BORDER_CONSTANT,
-                                value=(128, 128, 128))
+    padded = cv2.copyMakeBorder(
+        image, side, side, side, side, cv2.BORDER_CONSTANT, value=(128, 128, 128)
+    )
     big = cv2.resize(padded, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     origin, crop = side * scale, side * scale
     for x, y, w, h in detect_faces(big):
@@ -56,11 +57,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--scale", type=int, default=4)
     args = parser.parse_args()
-    found = [m for m in (measure(i, args.scale) for i in images(args.shard, args.limit))
-             if m is not None]
+    found = [
+        m
+        for m in (measure(i, args.scale) for i in images(args.shard, args.limit))
+        if m is not None
+    ]
     values = np.array(found)
     result = {
-        "images": args.limit, "detected": len(found),
+        "images": args.limit,
+        "detected": len(found),
         "CROP_PER_FACE": round(float(np.median(values[:, 0])), 3),
         "FACE_CENTRE_X": round(float(np.median(values[:, 1])), 3),
         "FACE_CENTRE_Y": round(float(np.median(values[:, 2])), 3),

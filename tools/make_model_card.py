@@ -48,8 +48,11 @@ def main() -> None:
     parser.add_argument("--valid", required=True, nargs="+")
     parser.add_argument("--log", help="training log.jsonl for the PSNR curve")
     parser.add_argument("--out", default="models", help="folder for card and pictures")
-    parser.add_argument("--private", default="/tmp/npe-card-private",
-                        help="folder for pictures that show dataset images")
+    parser.add_argument(
+        "--private",
+        default="/tmp/npe-card-private",
+        help="folder for pictures that show dataset images",
+    )
     parser.add_argument("--extra", help="JSON file with more card fields")
     args = parser.parse_args()
 
@@ -63,8 +66,11 @@ def main() -> None:
     figures = reconstruction_quality(model, valid, progress=True)
     save_grid(sample_images(model, 32, seed=0), out / f"{stem}-samples.png", 8)
     save_grid(sample_interpolations(model), out / f"{stem}-interpolations.png", 8)
-    save_grid(reconstruction_rows(model, valid[:16], steps=6),
-              private / f"{stem}-reconstructions.png", 8)
+    save_grid(
+        reconstruction_rows(model, valid[:16], steps=6),
+        private / f"{stem}-reconstructions.png",
+        8,
+    )
 
     curve = []
     if args.log:
@@ -73,13 +79,27 @@ def main() -> None:
             if "valid_psnr_db" in record:
                 curve.append((record["images_seen"] / 1000, record["valid_psnr_db"]))
         if curve:
-            line_plot({"valid PSNR (300 images)": curve}, out / f"{stem}-psnr.png",
-                      "Reconstruction PSNR on held-out faces during training",
-                      "thousand images seen", "PSNR (dB)")
+            line_plot(
+                {"valid PSNR (300 images)": curve},
+                out / f"{stem}-psnr.png",
+                "Reconstruction PSNR on held-out faces during training",
+                "thousand images seen",
+                "PSNR (dB)",
+            )
     extra = json.loads(Path(args.extra).read_text()) if args.extra else {}
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"card": card, "valid": figures, "config": json.loads(model.config.to_json()),
-         **extra}, indent=2, sort_keys=True) + "\n")
+    (out / f"{stem}.json").write_text(
+        json.dumps(
+            {
+                "card": card,
+                "valid": figures,
+                "config": json.loads(model.config.to_json()),
+                **extra,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
     print(json.dumps(figures))
 
 

@@ -7,14 +7,26 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 PALETTE = [
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
 ]
 
 
 def line_plot(
-    series: dict[str, list[tuple[float, float]]], path: str | Path, title: str,
-    x_label: str, y_label: str, size: tuple[int, int] = (720, 420),
+    series: dict[str, list[tuple[float, float]]],
+    path: str | Path,
+    title: str,
+    x_label: str,
+    y_label: str,
+    size: tuple[int, int] = (720, 420),
 ) -> None:
     """Draw each named series of (x, y) points with axes, ticks and a legend."""
     width, height = size
@@ -59,8 +71,11 @@ def line_plot(
         for px, py in pixels:
             draw.ellipse([px - 2, py - 2, px + 2, py + 2], fill=colour)
         ly = top + 10 + 16 * i
-        draw.line([width - right + 10, ly + 6, width - right + 30, ly + 6], fill=colour,
-                  width=3)
+        draw.line(
+            [width - right + 10, ly + 6, width - right + 30, ly + 6],
+            fill=colour,
+            width=3,
+        )
         draw.text((width - right + 35, ly), name[:22], fill="black")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     image.save(path)

@@ -21,16 +21,30 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "edit", help="apply a recorded stroke list to a photo and save the result"
     )
     p.add_argument("photo", metavar="PHOTO", help="JPEG, PNG, WebP, BMP or TIFF")
-    p.add_argument("--strokes", required=True, metavar="FILE.json",
-                   help="JSON list of operations (see docs/engine-api.md)")
-    p.add_argument("--out", required=True, metavar="OUT",
-                   help="where to write the edited photo (.png, .jpg, .webp)")
+    p.add_argument(
+        "--strokes",
+        required=True,
+        metavar="FILE.json",
+        help="JSON list of operations (see docs/engine-api.md)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT",
+        help="where to write the edited photo (.png, .jpg, .webp)",
+    )
     p.add_argument("--model", help="model file (default: the shipped model)")
-    p.add_argument("--crop", metavar="L,T,S",
-                   help="face crop in photo pixels: left, top, side (default: detect)")
+    p.add_argument(
+        "--crop",
+        metavar="L,T,S",
+        help="face crop in photo pixels: left, top, side (default: detect)",
+    )
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100")
-    p.add_argument("--overwrite", action="store_true",
-                   help="allow writing over an existing file, the photo included")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="allow writing over an existing file, the photo included",
+    )
     p.set_defaults(func=run)
     return p
 

@@ -30,7 +30,8 @@ class CropBox:
         """The same box on whole pixels: the full-resolution composite works on
         whole pixels, so the engine keeps only snapped boxes."""
         return CropBox(
-            float(round(self.left)), float(round(self.top)),
+            float(round(self.left)),
+            float(round(self.top)),
             float(max(1, round(self.size))),
         )
 
@@ -47,8 +48,12 @@ class CropBox:
                 f"{4 * max(width, height)} pixels for a {width}x{height} photo"
             )
         box = self.snapped()
-        if (box.left >= width or box.top >= height or box.left + box.size <= 0
-                or box.top + box.size <= 0):
+        if (
+            box.left >= width
+            or box.top >= height
+            or box.left + box.size <= 0
+            or box.top + box.size <= 0
+        ):
             raise EditError(
                 f"crop {box.left:g},{box.top:g},{box.size:g} lies outside the "
                 f"{width}x{height} photo"
@@ -69,8 +74,10 @@ class CropBox:
         x0, y0 = max(left, 0), max(top, 0)
         x1, y1 = min(left + size, width), min(top + size, height)
         return (
-            slice(y0, y1), slice(x0, x1),
-            slice(y0 - top, y1 - top), slice(x0 - left, x1 - left),
+            slice(y0, y1),
+            slice(x0, x1),
+            slice(y0 - top, y1 - top),
+            slice(x0 - left, x1 - left),
         )
 
     def to_model(self, x: float, y: float, image_size: int) -> tuple[float, float]:
@@ -95,7 +102,10 @@ def crop_pixels(pixels: np.ndarray, crop: CropBox) -> np.ndarray:
     if inside.shape[:2] == (size, size):
         return inside
     pad = (
-        crop_rows.start, size - crop_rows.stop, crop_cols.start, size - crop_cols.stop
+        crop_rows.start,
+        size - crop_rows.stop,
+        crop_cols.start,
+        size - crop_cols.stop,
     )
     return cv2.copyMakeBorder(
         np.ascontiguousarray(inside), *pad, borderType=cv2.BORDER_REPLICATE
@@ -109,9 +119,7 @@ def model_input(pixels: np.ndarray, crop: CropBox, image_size: int) -> np.ndarra
     if region.shape[0] == image_size:
         return np.ascontiguousarray(region)
     image = Image.fromarray(np.ascontiguousarray(region))
-    return np.asarray(
-        image.resize((image_size, image_size), Image.Resampling.LANCZOS)
-    )
+    return np.asarray(image.resize((image_size, image_size), Image.Resampling.LANCZOS))
 
 
 def centred_square(photo_size: tuple[int, int]) -> CropBox:

@@ -134,8 +134,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def save_edited(
-    pixels: np.ndarray, photo: Photo, path, quality: int = 95,
-    overwrite_original: bool = False, model_path: Path | None = None,
+    pixels: np.ndarray,
+    photo: Photo,
+    path,
+    quality: int = 95,
+    overwrite_original: bool = False,
+    model_path: Path | None = None,
 ) -> Path:
     """Save the rendered photo as PNG, JPEG or WebP (by suffix)."""
     path = Path(path)

@@ -144,7 +144,10 @@ class LatentImage:
 
 
 def color_step(
-    images: LatentImage, z: torch.Tensor, patch: Patch, rgb: tuple[int, int, int],
+    images: LatentImage,
+    z: torch.Tensor,
+    patch: Patch,
+    rgb: tuple[int, int, int],
     strength: float,
 ) -> tuple[torch.Tensor, float]:
     """One colour-brush step; (new z, milliseconds)."""
@@ -173,9 +176,14 @@ def encode(model, device: torch.device, x: torch.Tensor) -> torch.Tensor:
 
 
 def refine(
-    model, device: torch.device, x: torch.Tensor, z0: torch.Tensor, steps: int,
+    model,
+    device: torch.device,
+    x: torch.Tensor,
+    z0: torch.Tensor,
+    steps: int,
     progress: Callable[[int, int, float], None] | None = None,
-    cancelled: Callable[[], bool] | None = None, rate: float = 0.02,
+    cancelled: Callable[[], bool] | None = None,
+    rate: float = 0.02,
 ) -> tuple[torch.Tensor, float, int]:
     """Adam steps on z lowering the mean squared reconstruction error against x.
     Adam moves each latent by about `rate` per step at most, which bounds the walk.

@@ -65,7 +65,7 @@ def user_grid(
         r0, r1 = max(rows.start, y0), min(rows.stop, y1)
         c0, c1 = max(cols.start, x0), min(cols.stop, x1)
         if r0 < r1 and c0 < c1:
-            grid[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = _CODES[dab.mode]
+            grid[r0 - y0 : r1 - y0, c0 - x0 : c1 - x0] = _CODES[dab.mode]
     return grid
 
 

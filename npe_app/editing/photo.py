@@ -80,9 +80,11 @@ def _to_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         scale = 255.0 if finite.size and finite.max() <= 1.0 else 1.0
         grey = np.clip(np.nan_to_num(grey * scale), 0, 255).round().astype(np.uint8)
         return np.repeat(grey[:, :, None], 3, axis=2), None
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode == "P" and "transparency" in image.info
-    ) or (mode in ("L", "RGB") and "transparency" in image.info)
+    has_alpha = (
+        mode in ("RGBA", "LA", "PA", "RGBa", "La")
+        or (mode == "P" and "transparency" in image.info)
+        or (mode in ("L", "RGB") and "transparency" in image.info)
+    )
     rgba = image.convert("RGBA" if has_alpha else "RGB")
     array = np.asarray(rgba)
     if has_alpha:

@@ -65,7 +65,8 @@ def file_hash(path: Path) -> str | None:
 
 def model_identity(model, path: Path | None) -> dict:
     identity = {
-        "config_sha256": config_hash(model), "weights_sha256": weights_hash(model)
+        "config_sha256": config_hash(model),
+        "weights_sha256": weights_hash(model),
     }
     if path is not None:
         identity.update(file=Path(path).name, file_sha256=file_hash(Path(path)))
@@ -106,8 +107,12 @@ def save_project(session, path) -> Path:
     states: list[EditState] = []
 
     def step_json(step: Step) -> dict:
-        return {"label": step.label, "before": _index(states, step.before),
-                "after": _index(states, step.after), "ops": step.ops}
+        return {
+            "label": step.label,
+            "before": _index(states, step.before),
+            "after": _index(states, step.after),
+            "ops": step.ops,
+        }
 
     current = _index(states, session._state)  # noqa: SLF001 - its own module
     manifest = {
@@ -127,9 +132,13 @@ def save_project(session, path) -> Path:
         "current": current,
     }
     manifest["states"] = [
-        {"photo": _index(pixels, s.pixels), "z0": s.z0.tolist(), "z": s.z.tolist(),
-         "sample_mode": s.sample_mode,
-         "user_mask": [[d.x, d.y, d.size, d.mode] for d in s.user_mask]}
+        {
+            "photo": _index(pixels, s.pixels),
+            "z0": s.z0.tolist(),
+            "z": s.z.tolist(),
+            "sample_mode": s.sample_mode,
+            "user_mask": [[d.x, d.y, d.size, d.mode] for d in s.user_mask],
+        }
         for s in states
     ]
     manifest["photos"] = [f"photos/{i}.png" for i in range(len(pixels))]
@@ -193,8 +202,11 @@ def _need(reader: _Reader, ok: bool, what: str) -> None:
 
 
 def _latent(reader: _Reader, values, z_size: int, what: str) -> torch.Tensor:
-    _need(reader, isinstance(values, list) and len(values) == z_size,
-          f"{what} must hold {z_size} numbers")
+    _need(
+        reader,
+        isinstance(values, list) and len(values) == z_size,
+        f"{what} must hold {z_size} numbers",
+    )
     try:
         numbers = [checks.number(v, what) for v in values]
     except EditError as error:
@@ -236,10 +248,16 @@ def load_project(cls, path, model, device=None):
 
 
 def _restore(cls, reader: _Reader, manifest, model, device):
-    _need(reader, isinstance(manifest, dict) and manifest.get("format") == FORMAT,
-          "not a Neural Photo Editor project")
-    _need(reader, manifest.get("version") == VERSION,
-          f"version {manifest.get('version')!r} is not supported")
+    _need(
+        reader,
+        isinstance(manifest, dict) and manifest.get("format") == FORMAT,
+        "not a Neural Photo Editor project",
+    )
+    _need(
+        reader,
+        manifest.get("version") == VERSION,
+        f"version {manifest.get('version')!r} is not supported",
+    )
     try:
         identity, info = manifest["model"], manifest["photo"]
         photo_names, state_list = manifest["photos"], manifest["states"]
@@ -248,8 +266,11 @@ def _restore(cls, reader: _Reader, manifest, model, device):
         current = manifest["current"]
     except (KeyError, TypeError) as error:
         raise reader.fail(f"missing field {error}") from None
-    _need(reader, isinstance(identity, dict) and isinstance(info, dict),
-          "model and photo must be objects")
+    _need(
+        reader,
+        isinstance(identity, dict) and isinstance(info, dict),
+        "model and photo must be objects",
+    )
     if identity.get("config_sha256") != config_hash(model):
         name = identity.get("file") or "another model"
         raise EditError(
@@ -261,8 +282,11 @@ def _restore(cls, reader: _Reader, manifest, model, device):
         source = identity.get("file") or "an unknown file"
         notice = f"The project was made with other weights ({source}): edits may differ"
         log.warning("%s: %s", reader.path, notice)
-    _need(reader, isinstance(photo_names, list) and 1 <= len(photo_names) <= MAX_PHOTOS,
-          "photos must be a non-empty list")
+    _need(
+        reader,
+        isinstance(photo_names, list) and 1 <= len(photo_names) <= MAX_PHOTOS,
+        "photos must be a non-empty list",
+    )
     first = reader.image(str(photo_names[0]), "RGB", None)
     size = (first.shape[1], first.shape[0])
     pixels = [first] + [reader.image(str(n), "RGB", size) for n in photo_names[1:]]
@@ -275,36 +299,60 @@ def _restore(cls, reader: _Reader, manifest, model, device):
     except (ValueError, TypeError):
         raise reader.fail("photo metadata is not base64") from None
     file_name = info.get("file")
-    photo = Photo(first, Path(file_name) if isinstance(file_name, str) else None,
-                  str(info.get("source_mode", "RGB")), alpha, exif, icc)
+    photo = Photo(
+        first,
+        Path(file_name) if isinstance(file_name, str) else None,
+        str(info.get("source_mode", "RGB")),
+        alpha,
+        exif,
+        icc,
+    )
     z_size = int(model.config.z_size)
     _need(reader, isinstance(state_list, list) and state_list, "no states")
     states = []
     for item in state_list:
         _need(reader, isinstance(item, dict), "a state must be an object")
         index = item.get("photo")
-        _need(reader, isinstance(index, int) and 0 <= index < len(pixels),
-              "a state names a missing photo")
-        states.append(EditState(
-            pixels[index], _latent(reader, item.get("z0"), z_size, "z0"),
-            _latent(reader, item.get("z"), z_size, "z"),
-            bool(item.get("sample_mode", False)),
-            _dabs(reader, item.get("user_mask", [])),
-        ))
+        _need(
+            reader,
+            isinstance(index, int) and 0 <= index < len(pixels),
+            "a state names a missing photo",
+        )
+        states.append(
+            EditState(
+                pixels[index],
+                _latent(reader, item.get("z0"), z_size, "z0"),
+                _latent(reader, item.get("z"), z_size, "z"),
+                bool(item.get("sample_mode", False)),
+                _dabs(reader, item.get("user_mask", [])),
+            )
+        )
 
     def state(index) -> EditState:
-        _need(reader, isinstance(index, int) and 0 <= index < len(states),
-              "history names a missing state")
+        _need(
+            reader,
+            isinstance(index, int) and 0 <= index < len(states),
+            "history names a missing state",
+        )
         return states[index]
 
     def steps(items) -> list[Step]:
         _need(reader, isinstance(items, list), "history must be a list")
         out = []
         for item in items:
-            _need(reader, isinstance(item, dict) and isinstance(item.get("ops"), list),
-                  "bad history step")
-            out.append(Step(str(item.get("label", "Edit")), state(item.get("before")),
-                            state(item.get("after")), item["ops"]))
+            _need(
+                reader,
+                isinstance(item, dict) and isinstance(item.get("ops"), list),
+                "bad history step",
+            )
+            out.append(
+                Step(
+                    str(item.get("label", "Edit")),
+                    state(item.get("before")),
+                    state(item.get("after")),
+                    item["ops"],
+                )
+            )
         return out
 
     history = History()

@@ -64,7 +64,10 @@ class EditSession:
     """The state of one edit, and every operation on it (see docs/engine-api.md)."""
 
     def __init__(
-        self, model, photo: Photo, crop: CropBox | None = None,
+        self,
+        model,
+        photo: Photo,
+        crop: CropBox | None = None,
         device: str | torch.device | None = None,
     ) -> None:
         self.notice: str | None = None
@@ -155,8 +158,10 @@ class EditSession:
 
     def _cached(self, key: str, deps: tuple, compute: Callable):
         hit = self._cache.get(key)
-        if hit is not None and len(hit[0]) == len(deps) and all(
-            a is b for a, b in zip(hit[0], deps, strict=True)
+        if (
+            hit is not None
+            and len(hit[0]) == len(deps)
+            and all(a is b for a, b in zip(hit[0], deps, strict=True))
         ):
             return hit[1]
         value = compute()
@@ -179,9 +184,7 @@ class EditSession:
     def _reconstruction(self) -> np.ndarray:
         """X̂ = G(z0), (S, S, 3) float32, 0..255 units."""
         z0 = self._state.z0
-        return self._cached(
-            "xhat", (z0,), lambda: to_pixels(self._generate_once(z0))
-        )
+        return self._cached("xhat", (z0,), lambda: to_pixels(self._generate_once(z0)))
 
     def _generate_once(self, z: torch.Tensor) -> torch.Tensor:
         with torch.no_grad(), step_threads(self.device):
@@ -203,8 +206,9 @@ class EditSession:
             return interpolation_mask(delta, self._mask_sigma, grid)
 
         return self._cached(
-            "mask", (state.z, state.z0, state.user_mask, state.sample_mode,
-                     self._mask_sigma), compute,
+            "mask",
+            (state.z, state.z0, state.user_mask, state.sample_mode, self._mask_sigma),
+            compute,
         )
 
     def model_view(self) -> np.ndarray:
@@ -238,8 +242,16 @@ class EditSession:
             return transfer(region, change, self._mask(), self.crop, state.user_mask)
 
         return self._cached(
-            "crop", (state.pixels, state.z, state.z0, state.user_mask,
-                     state.sample_mode, self._mask_sigma), compute,
+            "crop",
+            (
+                state.pixels,
+                state.z,
+                state.z0,
+                state.user_mask,
+                state.sample_mode,
+                self._mask_sigma,
+            ),
+            compute,
         ).copy()
 
     def render(self) -> np.ndarray:
@@ -289,15 +301,24 @@ class EditSession:
         size = checks.size(size, checks.size_limit(self._photo.size))
         left, top, side = self.crop.pixels
         half = size / 2
-        if (x + half <= left or x - half >= left + side or y + half <= top
-                or y - half >= top + side):
+        if (
+            x + half <= left
+            or x - half >= left + side
+            or y + half <= top
+            or y - half >= top + side
+        ):
             return None
         mx, my = self.crop.to_model(x, y, self.image_size)
         width = size * self.crop.model_scale(self.image_size)
         return Patch(mx, my, width, self.image_size, brush)
 
     def paint(
-        self, x, y, color: tuple[int, int, int], size: float, strength: float = 1.0,
+        self,
+        x,
+        y,
+        color: tuple[int, int, int],
+        size: float,
+        strength: float = 1.0,
         brush: str = "square",
     ) -> float:
         """One colour-brush gradient step at photo point (x, y); returns its time in
@@ -309,8 +330,12 @@ class EditSession:
         if patch is None:
             return 0.0
         z, ms = color_step(self._images, self._state.z, patch, rgb, strength)
-        op = {"op": "stroke", "points": [[float(x), float(y)]], "color": list(rgb),
-              "size": float(size)}
+        op = {
+            "op": "stroke",
+            "points": [[float(x), float(y)]],
+            "color": list(rgb),
+            "size": float(size),
+        }
         if strength != 1.0:
             op["strength"] = strength
         if brush != "square":
@@ -386,7 +411,8 @@ class EditSession:
         return True
 
     def refine(
-        self, steps: int = 50,
+        self,
+        steps: int = 50,
         progress: Callable[[int, int, float], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> float:
@@ -396,12 +422,18 @@ class EditSession:
         steps = checks.whole(steps, "steps", 1, MAX_REFINE_STEPS)
         state = self._state
         z0, error, done = refine_latent(
-            self.model, self.device, self._input_tensor(), state.z0, steps,
-            progress, cancelled,
+            self.model,
+            self.device,
+            self._input_tensor(),
+            state.z0,
+            steps,
+            progress,
+            cancelled,
         )
         z = state.z if state.sample_mode else z0 + (state.z - state.z0)
         self._change(
-            dataclasses.replace(state, z0=z0, z=z), "Refine",
+            dataclasses.replace(state, z0=z0, z=z),
+            "Refine",
             [{"op": "refine", "steps": done}],
         )
         return error
@@ -434,7 +466,11 @@ class EditSession:
         from .export import save_edited
 
         saved = save_edited(
-            self.render(), self._photo, path, quality, overwrite_original,
+            self.render(),
+            self._photo,
+            path,
+            quality,
+            overwrite_original,
             self.model_path,
         )
         self.dirty = False
@@ -456,8 +492,14 @@ class EditSession:
 
     @classmethod
     def restore(
-        cls, model, photo: Photo, crop: CropBox, state: EditState, history: History,
-        mask_sigma: float, device=None,
+        cls,
+        model,
+        photo: Photo,
+        crop: CropBox,
+        state: EditState,
+        history: History,
+        mask_sigma: float,
+        device=None,
     ) -> EditSession:
         """A session in a given state without encoding anything (project files)."""
         session = cls.__new__(cls)
@@ -478,8 +520,13 @@ def _resize(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def _stroke_label(ops: list[dict], fallback: str) -> str:
-    names = {"stroke": "Paint", "lighten": "Lighten", "darken": "Darken",
-             "latent": "Latent", "mask": "Mask"}
+    names = {
+        "stroke": "Paint",
+        "lighten": "Lighten",
+        "darken": "Darken",
+        "latent": "Latent",
+        "mask": "Mask",
+    }
     kinds = {op["op"] for op in ops}
     if len(kinds) == 1:
         return names.get(next(iter(kinds)), fallback)
@@ -492,11 +539,16 @@ def merge_ops(ops: list[dict]) -> list[dict]:
     merged: list[dict] = []
     for op in ops:
         last = merged[-1] if merged else None
-        if (last is not None and "points" in op and "points" in last
-                and {k: v for k, v in last.items() if k != "points"}
-                == {k: v for k, v in op.items() if k != "points"}):
+        if (
+            last is not None
+            and "points" in op
+            and "points" in last
+            and {k: v for k, v in last.items() if k != "points"}
+            == {k: v for k, v in op.items() if k != "points"}
+        ):
             last["points"] = last["points"] + op["points"]
         else:
-            merged.append({k: (list(v) if isinstance(v, list) else v)
-                           for k, v in op.items()})
+            merged.append(
+                {k: (list(v) if isinstance(v, list) else v) for k, v in op.items()}
+            )
     return merged

@@ -133,8 +133,9 @@ def apply_strokes(session, ops: list[dict]) -> None:
             session.begin_stroke()
             for x, y in op["points"]:
                 if name == "stroke":
-                    session.paint(x, y, op["color"], op["size"], op["strength"],
-                                  op["brush"])
+                    session.paint(
+                        x, y, op["color"], op["size"], op["strength"], op["brush"]
+                    )
                 elif name == "mask":
                     session.paint_user_mask(x, y, op["size"], op["mode"])
                 else:
@@ -152,5 +153,8 @@ def apply_strokes(session, ops: list[dict]) -> None:
             if op["steps"]:
                 session.refine(op["steps"])
         else:  # commit, reset, clear_mask
-            {"commit": session.commit, "reset": session.reset,
-             "clear_mask": session.clear_user_mask}[name]()
+            {
+                "commit": session.commit,
+                "reset": session.reset,
+                "clear_mask": session.clear_user_mask,
+            }[name]()
