@@ -4,9 +4,11 @@
 
 Evaluates the model on the held-out shard (the same figures `npe eval --json`
 prints), draws a grid of random samples, a grid of interpolations between samples,
-and the curve of validation PSNR against images seen from the training log.
-Reconstructions of held-out photos are written outside the repository (--private),
-because the datasets' terms forbid publishing their images.
+and the curve of validation PSNR against images seen from the training log, then
+writes the card from the model file's own metadata and those figures, so that no
+number in it is typed by hand. Reconstructions of held-out photos are written
+outside the repository (--private), because the datasets' terms forbid publishing
+their images.
 """
 
 from __future__ import annotations
@@ -87,20 +89,95 @@ def main() -> None:
                 "PSNR (dB)",
             )
     extra = json.loads(Path(args.extra).read_text()) if args.extra else {}
-    (out / f"{stem}.json").write_text(
-        json.dumps(
-            {
-                "card": card,
-                "valid": figures,
-                "config": json.loads(model.config.to_json()),
-                **extra,
-            },
-            indent=2,
-            sort_keys=True,
-        )
-        + "\n"
-    )
+    summary = {
+        "card": card,
+        "valid": figures,
+        "valid_data": [str(v) for v in args.valid],
+        "config": json.loads(model.config.to_json()),
+        **extra,
+    }
+    (out / f"{stem}.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    (out / f"{stem}.md").write_text(card_markdown(stem, summary, bool(curve)))
     print(json.dumps(figures))
+
+
+TERMS = (
+    "CelebA (Liu et al., ICCV 2015) and UTKFace (Zhang et al., CVPR 2017) are for "
+    "non-commercial research use only, and their terms forbid redistributing the "
+    "images. The model may ship with this card; no training or validation image is "
+    "in this repository, which is why the card shows the model's own samples and "
+    "not reconstructions of held-out photos."
+)
+
+
+def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
+    """The model card as Markdown, from the model file's metadata and the figures
+    measured just now."""
+    card, valid, config = summary["card"], summary["valid"], summary["config"]
+    hours = card.get("wall_time_s", 0) / 3600
+    selected = card.get("selected_on_valid")
+    lines = [
+        f"# Model card: `{stem}.safetensors`",
+        "",
+        "An Introspective Adversarial Network (Brock et al., 2016) for 64×64 faces: "
+        "the discriminator is also the encoder, the generator's hidden layers are "
+        "MDC blocks, and it was trained with minibatch discrimination, the ternary "
+        "adversarial loss and Orthogonal Regularization. It is the model the editor "
+        "and `npe eval` load when no other is named.",
+        "",
+        "## Quality on held-out faces",
+        "",
+        f"From the encoder alone (no refinement), on {valid['n_images']} images of "
+        f"{', '.join(f'`{v}`' for v in summary['valid_data'])} that no training "
+        "shard contains, pixels in [0, 1]:",
+        "",
+        "| MSE | PSNR | SSIM |",
+        "|---|---|---|",
+        f"| {valid['mse']:.5f} | {valid['psnr_db']:.2f} dB | {valid['ssim']:.4f} |",
+        "",
+        f"`python3 main.py eval --data {summary['valid_data'][0]} --json` prints "
+        "these figures.",
+    ]
+    if selected:
+        lines += [
+            "",
+            f"The exported weights are the running average of the weights at step "
+            f"{selected['step']}, which reconstructed the first {selected['n_images']} "
+            f"of those images best ({selected['psnr_db']:.2f} dB) of all the "
+            "evaluations during training; the figures above use all of them.",
+        ]
+    lines += [
+        "",
+        "## Pictures",
+        "",
+        f"Random samples (seed 0):\n\n![samples]({stem}-samples.png)",
+        "",
+        "Interpolations between pairs of random latents (as in the paper's figure "
+        f"6):\n\n![interpolations]({stem}-interpolations.png)",
+    ]
+    if has_curve:
+        lines += [
+            "",
+            "Reconstruction PSNR on held-out faces against images seen during "
+            f"training:\n\n![PSNR curve]({stem}-psnr.png)",
+        ]
+    lines += [
+        "",
+        "## Training",
+        "",
+        f"- Data: {', '.join(f'`{d}`' for d in card.get('data', []))}.",
+        f"- Terms: {TERMS}",
+        f"- Preset `{card.get('preset')}`; config: `{json.dumps(config)}`.",
+        f"- {card.get('steps')} steps of batch {card.get('batch_size')}: "
+        f"{card.get('images_seen')} images seen.",
+        f"- Optimizer: Adam {json.dumps(card.get('optimizer', {}))}.",
+        f"- Hardware: {card.get('hardware')}; wall time {hours:.2f} h; "
+        f"trained {card.get('date')}.",
+        f"- Command: `{card.get('command')}`",
+    ]
+    for note in summary.get("notes", []):
+        lines.append(f"- {note}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
