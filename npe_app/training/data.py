@@ -80,27 +80,31 @@ def load_images(
     images: list[np.ndarray] = []
     skipped = 0
     bar = tqdm(desc="loading images", unit="img", disable=not progress, total=limit)
-    for path in paths:
-        for name, blob in _blobs(Path(path)):
-            try:
-                with Image.open(io.BytesIO(blob)) as image:
-                    image = square_resize(image.convert("RGB"), size)
-                    images.append(np.asarray(image, dtype=np.uint8))
-            except (
-                UnidentifiedImageError,
-                OSError,
-                ValueError,
-                Image.DecompressionBombError,
-            ):
-                skipped += 1
-                log.warning("skipping unreadable image %s", name)
-                continue
-            bar.update(1)
+    try:
+        for path in paths:
+            for name, blob in _blobs(Path(path)):
+                try:
+                    with Image.open(io.BytesIO(blob)) as image:
+                        image = square_resize(image.convert("RGB"), size)
+                        images.append(np.asarray(image, dtype=np.uint8))
+                except (
+                    UnidentifiedImageError,
+                    OSError,
+                    ValueError,
+                    Image.DecompressionBombError,
+                ):
+                    skipped += 1
+                    log.warning("skipping unreadable image %s", name)
+                    continue
+                bar.update(1)
+                if limit is not None and len(images) >= limit:
+                    break
             if limit is not None and len(images) >= limit:
                 break
-        if limit is not None and len(images) >= limit:
-            break
-    bar.close()
+    finally:
+        # Closed before any DataError reaches the user, so that the one-line
+        # error starts a line of its own instead of trailing the bar.
+        bar.close()
     if not images:
         raise DataError(f"{', '.join(map(str, paths))}: no readable images found")
     if skipped:

@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from ..model.config import ModelConfig, preset
+from ..model.config import PRESETS, ModelConfig, preset
 from ..model.modelfile import (
     load_best_weights,
     load_checkpoint,
@@ -273,6 +273,10 @@ def _best(progress: dict, best_weights: dict) -> dict | None:
 
 def _save_previews(model: GenerativeModel, preview: torch.Tensor, out: Path, step: int):
     device = next(model.parameters()).device
+    if len(preview) % 2:
+        # The rows pair images up; one image alone would give no rows at all and
+        # the grid nothing to show, so it is paired with its mirror image.
+        preview = torch.cat([preview, preview[-1:].flip(3)])
     samples = sample_images(model, 16, seed=1234)
     rows = reconstruction_rows(model, preview.to(device), steps=6)
     save_grid(
@@ -285,7 +289,7 @@ def _export(ema, weights, options: TrainOptions, progress: dict, path: Path) -> 
     model = copy.deepcopy(ema)
     model.load_state_dict(weights)
     card = {
-        "preset": options.preset,
+        "preset": _preset_name(model.config, options),
         "data": [str(p) for p in options.data],
         "steps": progress["step"],
         "batch_size": options.batch_size,
@@ -299,6 +303,15 @@ def _export(ema, weights, options: TrainOptions, progress: dict, path: Path) -> 
     if progress.get("best"):
         card["selected_on_valid"] = progress["best"]
     save_model(model, path, card)
+
+
+def _preset_name(config: ModelConfig, options: TrainOptions) -> str:
+    """The preset the exported config is. --preset (which defaults to "default")
+    names it only when the run built its config from it: a resumed or continued run
+    takes its config from the checkpoint or model file, whatever --preset says."""
+    if config == preset(options.preset, **options.overrides):
+        return options.preset
+    return next((name for name, c in PRESETS.items() if c == config), "custom")
 
 
 def _hardware() -> str:
