@@ -6,15 +6,29 @@ QT_QPA_PLATFORM=offscreen) with the tiny model, so the suite stays fast.
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
+
 import pytest
 from editing_helpers import make_lively
-from gui_helpers import settle
-from PIL import Image
+from gui_helpers import make_photo, settle
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QMessageBox
 
 from npe_app.ui.main_window import MainWindow
+
+GUI_DIR = Path(__file__).resolve().parent
+GUI_TIMEOUT_S = 60
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A window test that waits on a dialog nobody patched would block the run
+    for good (a modal loop never returns to Python, so the signal method cannot
+    interrupt it): give these tests a thread-method timeout that ends the run
+    with a stack dump instead. Each test takes well under a few seconds."""
+    for item in items:
+        if GUI_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.timeout(GUI_TIMEOUT_S, method="thread"))
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +44,9 @@ def _isolated_settings(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def dialogs(monkeypatch):
-    """No modal dialog ever blocks a test: questions are answered Discard and
-    warnings are recorded. Tests read `dialogs` to check what was asked."""
+    """No modal dialog ever blocks a test: questions are answered Discard,
+    warnings are recorded, file and colour dialogs are cancelled. Tests read
+    `dialogs` to check what was asked."""
     seen: list[tuple[str, str]] = []
 
     def question(parent, title, text, *args, **kwargs):
@@ -42,27 +57,34 @@ def dialogs(monkeypatch):
         seen.append(("warning", text))
         return QMessageBox.StandardButton.Ok
 
+    def refuse(kind):
+        """Any other modal dialog would wait forever for a click offscreen: record
+        it and answer as if the user cancelled (tests that need an answer patch
+        the dialog themselves)."""
+
+        def answer(*args, **kwargs):
+            seen.append((kind, str(args[1:3])))
+            if kind == "color":
+                return QColor()
+            if kind.startswith("file"):
+                return ("", "")
+            return QMessageBox.StandardButton.Cancel
+
+        return staticmethod(answer)
+
     monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    for name in ("critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, refuse(name))
+    for name in ("getOpenFileName", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, refuse(f"file {name}"))
+    monkeypatch.setattr(QColorDialog, "getColor", refuse("color"))
     return seen
 
 
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "settings" / "npe.ini"), QSettings.Format.IniFormat)
-
-
-def make_photo(path, width: int = 160, height: int = 120, seed: int = 0):
-    """A smooth synthetic 'portrait': a warm oval on a cool background."""
-    rng = np.random.default_rng(seed)
-    ys, xs = np.mgrid[0:height, 0:width]
-    oval = ((xs - width / 2) / (width / 4)) ** 2 + (
-        (ys - height / 2) / (height / 3)
-    ) ** 2
-    pixels = np.where((oval < 1)[..., None], [210, 160, 130], [70, 90, 140])
-    pixels = pixels + rng.integers(-8, 8, size=pixels.shape)
-    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path)
-    return path
 
 
 @pytest.fixture

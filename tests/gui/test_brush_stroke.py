@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import crop_centre, photo_point, settle
+from gui_helpers import crop_centre, photo_point, settle, stroke
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 pytestmark = pytest.mark.gui
-
-
-def stroke(qtbot, window, points, hold_ms: int = 60) -> None:
-    """Press at the first photo point, move through the rest, hold, release."""
-    canvas = window.canvas
-    first = photo_point(window, *points[0])
-    qtbot.mouseMove(canvas, first)
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=first)
-    for point in points[1:]:
-        qtbot.mouseMove(canvas, photo_point(window, *point))
-    qtbot.wait(hold_ms)
-    qtbot.mouseRelease(
-        canvas, Qt.MouseButton.LeftButton, pos=photo_point(window, *points[-1])
-    )
-    settle(qtbot, window)
 
 
 def wheel(
