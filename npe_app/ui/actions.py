@@ -7,7 +7,7 @@ shortcut, and a status tip; the window connects them to its slots by name.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QSpinBox, QToolBar
 
 from .controls import ToolActions
@@ -169,7 +169,7 @@ def build_menus(window: QMainWindow, actions: Actions) -> dict[str, QMenu]:
     return {"recent": recent, "model": model}
 
 
-def build_toolbar(window: QMainWindow, actions: Actions) -> QSpinBox:
+def build_toolbar(window: QMainWindow, actions: Actions, stack: QUndoStack) -> QSpinBox:
     """The main toolbar; returns the sample-seed box that sits in it."""
     bar = QToolBar("Main", window)
     bar.setObjectName("main-toolbar")
@@ -188,7 +188,12 @@ def build_toolbar(window: QMainWindow, actions: Actions) -> QSpinBox:
         None,
         "sample",
     ):
-        bar.addSeparator() if name is None else bar.addAction(actions[name])
+        if name is None:
+            bar.addSeparator()
+        elif name in ("undo", "redo"):
+            bar.addAction(_fixed_label(actions[name], name.capitalize(), stack))
+        else:
+            bar.addAction(actions[name])
     seed = QSpinBox(minimum=0, maximum=2**31 - 1)
     seed.setPrefix("seed ")
     seed.setToolTip("Seed for the next Sample (counts up after each sample)")
@@ -197,3 +202,26 @@ def build_toolbar(window: QMainWindow, actions: Actions) -> QSpinBox:
     for name in ("view_before", "view_recon", "view_mask"):
         bar.addAction(actions[name])
     return seed
+
+
+def _fixed_label(source: QAction, text: str, stack: QUndoStack) -> QAction:
+    """A toolbar stand-in for QUndoStack's Undo/Redo actions, whose text names
+    the step ("Undo Lighten") and so made the whole toolbar shift sideways after
+    every edit. The step moves to the tooltip; the enabled state follows the
+    stack. It has no shortcut of its own (the source keeps Ctrl+Z, and two
+    actions with one shortcut would make Qt ignore both)."""
+    proxy = QAction(text, source.parent())
+    proxy.triggered.connect(source.trigger)
+    key = source.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    undo = text == "Undo"
+    can = stack.canUndoChanged if undo else stack.canRedoChanged
+    label = stack.undoTextChanged if undo else stack.redoTextChanged
+
+    def describe(step: str) -> None:
+        proxy.setToolTip(f"{text} {step} ({key})" if step else f"{text} ({key})")
+
+    can.connect(proxy.setEnabled)
+    label.connect(describe)
+    proxy.setEnabled(stack.canUndo() if undo else stack.canRedo())
+    describe(stack.undoText() if undo else stack.redoText())
+    return proxy

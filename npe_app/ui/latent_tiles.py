@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
@@ -54,9 +54,10 @@ class LatentTiles(QWidget):
         self._last_pos: QPointF | None = None
         self.setMouseTracking(True)
         self.setMinimumSize(120, 120)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
+        # Square tiles when there is room, smaller ones when the window is short.
+        # Not Qt's height-for-width: inside the dock's scroll area that made the
+        # scroll bar flicker on and show for a 2-pixel overflow.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     # state
     @property
@@ -134,12 +135,18 @@ class LatentTiles(QWidget):
         inside = 0 <= column < columns and 0 <= row < rows
         return index if inside and index < len(self._values) else -1
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
     def heightForWidth(self, width: int) -> int:
         columns, rows = grid_shape(max(len(self._values), 1))
         return int(width * rows / columns)
+
+    def sizeHint(self) -> QSize:
+        """As tall as square tiles need at the current width."""
+        width = self.width() if self.width() >= self.minimumWidth() else 300
+        return QSize(300, self.heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # the preferred height follows the width
 
     # drawing
     def paintEvent(self, event) -> None:

@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         redo = self.undo_stack.createRedoAction(self, "&Redo")
         self.actions = Actions(self, self.tools, undo, redo)
         self.menus = build_menus(self, self.actions)
-        self.seed_box = build_toolbar(self, self.actions)
+        self.seed_box = build_toolbar(self, self.actions, self.undo_stack)
         self.actions["quit"].triggered.connect(self.close)
 
     def _build_status_bar(self) -> None:

@@ -86,3 +86,20 @@ def test_a_new_stroke_after_undo_drops_the_redo_step(qtbot, window):
     assert window.undo_stack.count() == 1
     assert not window.actions["redo"].isEnabled()
     assert window.shot.history == ("Paint",)
+
+
+def test_toolbar_undo_keeps_its_label_and_names_the_step(qtbot, window):
+    """The toolbar must not change width after each edit ("Undo Paint")."""
+    from PySide6.QtWidgets import QToolBar
+
+    bar = window.findChild(QToolBar, "main-toolbar")
+    undo = next(a for a in bar.actions() if a.text() == "Undo")
+    assert not undo.isEnabled()
+    stroke(qtbot, window, [crop_centre(window)])
+    assert undo.isEnabled() and undo.text() == "Undo"
+    assert undo.toolTip().startswith("Undo Paint")
+    first = window.shot.z.copy()
+    undo.trigger()
+    settle(qtbot, window)
+    assert not np.allclose(window.shot.z, first)
+    assert window.undo_stack.index() == 0
