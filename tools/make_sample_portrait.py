@@ -52,17 +52,22 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
 
 
 def portrait(face: np.ndarray, side: int, band: int) -> np.ndarray:
-    """The face upscaled to side x side with a band above and below that fades
-    from the face's edge row into the mean edge colour (no hard seam)."""
+    """The face upscaled to side x side with a band above and below that carries
+    on from the face's edge row and fades into its mean colour (no seam)."""
     big = np.asarray(
         Image.fromarray(face).resize((side, side), Image.Resampling.LANCZOS)
     ).astype(np.float32)
-    # Repeating the raw edge rows would draw vertical streaks; blur them first.
-    first, last = (gaussian_filter1d(big[i], side / 16, axis=0) for i in (0, -1))
-    edge = np.concatenate([first, last]).mean(0)
-    fade = np.linspace(0.0, 1.0, band, dtype=np.float32)[:, None, None] ** 0.5
-    top = first[None] * fade[::-1] + edge * (1 - fade[::-1])
-    bottom = last[None] * (1 - fade) + edge * fade
+    # Distance from the face, 0 next to it and 1 at the picture's edge.
+    t = (np.arange(band, dtype=np.float32)[:, None, None] + 1) / band
+
+    def extend(row: np.ndarray) -> np.ndarray:
+        # Repeating the raw row would draw vertical streaks: blur it with distance.
+        soft = gaussian_filter1d(row, side / 16, axis=0)
+        near = np.minimum(1.0, 4 * t)
+        rows = row[None] * (1 - near) + soft[None] * near
+        return rows * (1 - np.sqrt(t)) + soft.mean(0) * np.sqrt(t)
+
+    top, bottom = extend(big[0])[::-1], extend(big[-1])
     out = np.concatenate([top, big, bottom])
     return np.clip(out.round(), 0, 255).astype(np.uint8)
 
