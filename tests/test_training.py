@@ -187,6 +187,27 @@ def test_init_from_starts_from_the_model_files_weights(data, trained, tmp_path):
     assert [r["step"] for r in _log_steps(run)] == [2]
 
 
+def test_init_from_may_change_loss_weights_but_not_shapes(
+    data, trained, tmp_path, capsys
+):
+    """A continued run can re-weigh the losses; a shape change is one line."""
+    model_file = str(trained / "model.safetensors")
+    args = ["train", "--data", str(data["tar"]), "--steps", "2", "--batch-size", "4"]
+    init = ["--init-from", model_file, "--threads", "1", "--set", "pixel_weight=10"]
+    assert main([*args, "--out", str(tmp_path / "a"), *init]) == 0
+    model, card = load_model(tmp_path / "a" / "model.safetensors")
+    assert model.config.pixel_weight == 10
+    assert model.config.g_width == preset("tiny").g_width
+    assert card["continued_from"]["steps"] == 4
+    assert card["total_wall_time_s"] >= card["wall_time_s"]
+    capsys.readouterr()
+    wider = [*init[:-1], "g_width=12"]
+    assert main([*args, "--out", str(tmp_path / "b"), *wider]) == 2
+    error = capsys.readouterr().err
+    assert "g_width cannot change with --init-from" in error
+    assert not (tmp_path / "b" / "model.safetensors").exists()
+
+
 def test_eval_json_prints_one_object(data, trained, capsys):
     capsys.readouterr()
     model = str(trained / "model.safetensors")

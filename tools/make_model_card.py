@@ -114,7 +114,7 @@ def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
     """The model card as Markdown, from the model file's metadata and the figures
     measured just now."""
     card, valid, config = summary["card"], summary["valid"], summary["config"]
-    hours = card.get("wall_time_s", 0) / 3600
+    hours = card.get("total_wall_time_s", card.get("wall_time_s", 0)) / 3600
     selected = card.get("selected_on_valid")
     lines = [
         f"# Model card: `{stem}.safetensors`",
@@ -175,6 +175,14 @@ def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
         f"trained {card.get('date')}.",
         f"- Command: `{card.get('command')}`",
     ]
+    earlier = card.get("continued_from")
+    if earlier:
+        lines.append(
+            f"- Continued (`--init-from`) from a model trained {earlier.get('steps')} "
+            f"steps ({earlier.get('images_seen')} images seen, "
+            f"{(earlier.get('wall_time_s') or 0) / 3600:.2f} h) by "
+            f"`{earlier.get('command')}`; the figures above count both runs."
+        )
     for note in summary.get("notes", []):
         lines.append(f"- {note}")
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ processes with all_reduce; gloo on CPU, NCCL on GPU). Only rank 0 writes files.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import json
 import logging
@@ -22,7 +23,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from ..model.config import PRESETS, ModelConfig, preset
+from ..model.config import PRESETS, ConfigError, ModelConfig, preset
 from ..model.modelfile import (
     load_best_weights,
     load_checkpoint,
@@ -121,8 +122,29 @@ def _model_config(options: TrainOptions, out: Path) -> tuple[ModelConfig, dict |
         return read_checkpoint_config(checkpoint), None
     if options.init_from:
         model, card = load_model(options.init_from)
-        return model.config, {"model": model, "card": card}
+        return _continued_config(model.config, options.overrides), {
+            "model": model,
+            "card": card,
+        }
     return preset(options.preset, **options.overrides), None
+
+
+# Settings a continued run may change: they weigh the losses, not the networks.
+LOSS_SETTINGS = frozenset(
+    {"ortho_reg", "pixel_weight", "feature_weight", "kl_weight", "shared_encoder_grad"}
+)
+
+
+def _continued_config(config: ModelConfig, overrides: dict) -> ModelConfig:
+    """The init model's config with loss settings changed by --set; a setting that
+    would change a network's shape cannot apply to weights that already exist."""
+    fixed = sorted(set(overrides) - LOSS_SETTINGS)
+    if fixed:
+        raise ConfigError(
+            f"--set {', '.join(fixed)} cannot change with --init-from: it changes "
+            f"the networks' shapes (only {', '.join(sorted(LOSS_SETTINGS))} can)"
+        )
+    return dataclasses.replace(config, **overrides)
 
 
 def train(options: TrainOptions) -> Path | None:
@@ -143,6 +165,14 @@ def train(options: TrainOptions) -> Path | None:
         model.load_state_dict(init["model"].state_dict())
         trainer.ema.load_state_dict(init["model"].state_dict())
         progress["images_seen_before"] = init["card"].get("images_seen", 0)
+        earlier = init["card"]
+        progress["wall_time_before"] = earlier.get(
+            "total_wall_time_s", earlier.get("wall_time_s", 0)
+        )
+        progress["continued_from"] = {
+            key: init["card"].get(key)
+            for key in ("steps", "images_seen", "wall_time_s", "command")
+        }
         log.info("continuing from the weights in %s", options.init_from)
     checkpoint = out / CHECKPOINT_NAME
     if options.resume:
@@ -300,6 +330,11 @@ def _export(ema, weights, options: TrainOptions, progress: dict, path: Path) -> 
         "command": options.command,
         "optimizer": asdict(OptimConfig(lr=options.lr)),
     }
+    if "continued_from" in progress:
+        card["continued_from"] = progress["continued_from"]
+        card["total_wall_time_s"] = round(
+            progress["wall_time_s"] + progress["wall_time_before"], 1
+        )
     if progress.get("best"):
         card["selected_on_valid"] = progress["best"]
     save_model(model, path, card)
