@@ -173,6 +173,20 @@ def test_resume_continues_from_the_saved_step(data, trained, tmp_path):
     assert read_card(run / "model.safetensors")[1]["steps"] == 6
 
 
+def test_resume_may_re_weigh_the_losses(data, trained, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    args = ["train", "--data", str(data["folder"]), "--out", str(run), "--resume"]
+    more = ["--steps", "6", "--checkpoint-every", "2", "--set", "pixel_weight=10"]
+    assert main([*args, *more]) == 0
+    model, card = load_model(run / "model.safetensors")
+    assert model.config.pixel_weight == 10
+    assert card["setting_changes"] == [{"step": 4, "pixel_weight": 10}]
+    capsys.readouterr()
+    assert main([*args, "--steps", "8", "--set", "z_size=8"]) == 2
+    assert "z_size cannot change with --resume" in capsys.readouterr().err
+
+
 def test_init_from_starts_from_the_model_files_weights(data, trained, tmp_path):
     """A new run from a model file: its config and weights, fresh counters. Without
     --preset (so "default") the card still names the model's own preset."""

@@ -118,6 +118,18 @@ class ModelConfig:
         return cls.from_dict(data)
 
 
+# Settings that weigh the losses but leave every network's shape alone: a resumed or
+# continued run may change them.
+LOSS_SETTINGS = frozenset(
+    {"ortho_reg", "pixel_weight", "feature_weight", "kl_weight", "shared_encoder_grad"}
+)
+
+
+def same_networks(a: ModelConfig, b: ModelConfig) -> bool:
+    """True when the two configs build networks of identical shapes."""
+    return dataclasses.replace(a, **{k: getattr(b, k) for k in LOSS_SETTINGS}) == b
+
+
 PRESETS = {
     # For tests and smoke runs: trains in seconds on a CPU.
     "tiny": ModelConfig(image_size=32, z_size=16, g_width=8, d_width=8),

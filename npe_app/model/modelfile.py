@@ -16,7 +16,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from .config import ConfigError, ModelConfig
+from .config import ConfigError, ModelConfig, same_networks
 from .networks import GenerativeModel
 
 MODEL_FORMAT = "npe-model"
@@ -202,7 +202,7 @@ def load_checkpoint(path: str | os.PathLike, step) -> dict:
     """Restore a TrainingStep in place; returns the saved progress counters."""
     path = Path(path)
     handle, metadata, config = _open(path, CHECKPOINT_FORMAT)
-    if config != step.model.config:
+    if not same_networks(config, step.model.config):
         raise ModelFileError(f"{path.name}: checkpoint was trained with another config")
     step.model.load_state_dict(_read_state(handle, "model.", step.model, path.name))
     step.ema.load_state_dict(_read_state(handle, "ema.", step.ema, path.name))

@@ -23,7 +23,13 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from ..model.config import PRESETS, ConfigError, ModelConfig, preset
+from ..model.config import (
+    LOSS_SETTINGS,
+    PRESETS,
+    ConfigError,
+    ModelConfig,
+    preset,
+)
 from ..model.modelfile import (
     load_best_weights,
     load_checkpoint,
@@ -119,29 +125,24 @@ def _model_config(options: TrainOptions, out: Path) -> tuple[ModelConfig, dict |
     """Config from the checkpoint when resuming, the init model, or the preset."""
     checkpoint = out / CHECKPOINT_NAME
     if options.resume and checkpoint.exists():
-        return read_checkpoint_config(checkpoint), None
+        config = read_checkpoint_config(checkpoint)
+        return _continued_config(config, options.overrides, "--resume"), None
     if options.init_from:
         model, card = load_model(options.init_from)
-        return _continued_config(model.config, options.overrides), {
+        return _continued_config(model.config, options.overrides, "--init-from"), {
             "model": model,
             "card": card,
         }
     return preset(options.preset, **options.overrides), None
 
 
-# Settings a continued run may change: they weigh the losses, not the networks.
-LOSS_SETTINGS = frozenset(
-    {"ortho_reg", "pixel_weight", "feature_weight", "kl_weight", "shared_encoder_grad"}
-)
-
-
-def _continued_config(config: ModelConfig, overrides: dict) -> ModelConfig:
-    """The init model's config with loss settings changed by --set; a setting that
-    would change a network's shape cannot apply to weights that already exist."""
+def _continued_config(config: ModelConfig, overrides: dict, how: str) -> ModelConfig:
+    """The saved config with loss settings changed by --set; a setting that would
+    change a network's shape cannot apply to weights that already exist."""
     fixed = sorted(set(overrides) - LOSS_SETTINGS)
     if fixed:
         raise ConfigError(
-            f"--set {', '.join(fixed)} cannot change with --init-from: it changes "
+            f"--set {', '.join(fixed)} cannot change with {how}: it changes "
             f"the networks' shapes (only {', '.join(sorted(LOSS_SETTINGS))} can)"
         )
     return dataclasses.replace(config, **overrides)
@@ -179,6 +180,9 @@ def train(options: TrainOptions) -> Path | None:
         if checkpoint.exists():
             progress = load_checkpoint(checkpoint, trainer)
             trainer.steps = progress["step"]
+            if options.overrides:  # the card says when the losses were re-weighed
+                change = {"step": progress["step"], **options.overrides}
+                progress.setdefault("setting_changes", []).append(change)
             log.info("resumed from %s at step %d", checkpoint, progress["step"])
         else:
             log.info("no checkpoint in %s: starting afresh", out)
@@ -335,6 +339,8 @@ def _export(ema, weights, options: TrainOptions, progress: dict, path: Path) -> 
         card["total_wall_time_s"] = round(
             progress["wall_time_s"] + progress["wall_time_before"], 1
         )
+    if progress.get("setting_changes"):
+        card["setting_changes"] = progress["setting_changes"]
     if progress.get("best"):
         card["selected_on_valid"] = progress["best"]
     save_model(model, path, card)
