@@ -175,6 +175,12 @@ def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
         f"trained {card.get('date')}.",
         f"- Command: `{card.get('command')}`",
     ]
+    for change in card.get("setting_changes", []):
+        settings = ", ".join(f"`{k}={v}`" for k, v in change.items() if k != "step")
+        lines.append(
+            f"- From step {change['step']} on (resumed with `--set`): {settings}; "
+            "the config above is the final one."
+        )
     earlier = card.get("continued_from")
     if earlier:
         lines.append(
