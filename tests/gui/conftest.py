@@ -125,6 +125,9 @@ def window(make_window, qtbot, photo, lively_model_file):
     """A window with the lively tiny model and the synthetic photo open."""
     win = make_window()
     win.files.start(photo, lively_model_file)
-    qtbot.waitUntil(lambda: win.has_session, timeout=20_000)
+    # The name is set once the open has finished, after it posted its own follow-up
+    # work (the mask smoothing); settling then waits for that too, so no late
+    # snapshot replaces `win.shot` in the middle of a test.
+    qtbot.waitUntil(lambda: win.document_name == photo.name, timeout=20_000)
     settle(qtbot, win)
     return win

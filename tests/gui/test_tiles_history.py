@@ -103,3 +103,15 @@ def test_toolbar_undo_keeps_its_label_and_names_the_step(qtbot, window):
     settle(qtbot, window)
     assert not np.allclose(window.shot.z, first)
     assert window.undo_stack.index() == 0
+
+
+def test_refine_runs_with_progress_and_is_one_undo_step(qtbot, window):
+    before = window.shot.z.copy()
+    window.edits.refine(steps=5)
+    dialog = window.edits.refine_dialog
+    assert dialog.isVisible() and dialog.maximum() == 5
+    qtbot.waitUntil(lambda: not window.busy_bar.isVisible(), timeout=20_000)
+    settle(qtbot, window)
+    assert window.statusBar().currentMessage().startswith("Refined: error")
+    assert window.undo_stack.count() == 1
+    assert not np.allclose(window.shot.z, before)
