@@ -146,11 +146,13 @@ def test_undo_redo_restore_exact_states_and_strokes_are_one_step(session):
         assert torch.equal(session.z, z)
         np.testing.assert_array_equal(session.render(), image)
     assert not session.undo() and not session.can_undo
+    assert not session.dirty  # back at the loaded state: nothing to save
     for z, image in states[1:]:
         assert session.redo()
         assert torch.equal(session.z, z)
         np.testing.assert_array_equal(session.render(), image)
     assert not session.redo()
+    assert session.dirty
     session.undo()
     session.sample(1)
     assert not session.can_redo

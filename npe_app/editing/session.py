@@ -77,6 +77,7 @@ class EditSession:
         self._setup(model, photo, crop, device)
         z0 = self._encode(photo.pixels)
         self._state = EditState(photo.pixels, z0, z0.clone())
+        self._saved = self._state  # what the last save (or the load) holds
 
     def _setup(self, model, photo: Photo, crop: CropBox, device) -> None:
         self.device = pick_device(device)
@@ -91,7 +92,6 @@ class EditSession:
         self._stroke: tuple[EditState, list[dict], str] | None = None
         self._cache: dict[str, tuple] = {}
         self.model_path: Path | None = None  # set by callers that know the file
-        self.dirty = False
 
     @classmethod
     def from_file(cls, path, model, crop: CropBox | None = None, device=None):
@@ -264,6 +264,12 @@ class EditSession:
 
     # ---- recording ----------------------------------------------------------------
 
+    @property
+    def dirty(self) -> bool:
+        """Changed since the last save or the load: undoing back to the saved state
+        makes the session clean again, as in any editor."""
+        return self._stroke_changed() or not self._state.same_as(self._saved)
+
     def _stroke_changed(self) -> bool:
         return self._stroke is not None and not self._stroke[0].same_as(self._state)
 
@@ -271,7 +277,6 @@ class EditSession:
         """Move to state, as one undo step or as part of the open stroke."""
         before = self._state
         self._state = state
-        self.dirty = True
         if self._stroke is not None:
             self._stroke[1].extend(ops)
             return
@@ -398,7 +403,6 @@ class EditSession:
         if step is None:
             return False
         self._state = step.before
-        self.dirty = True
         return True
 
     def redo(self) -> bool:
@@ -407,7 +411,6 @@ class EditSession:
         if step is None:
             return False
         self._state = step.after
-        self.dirty = True
         return True
 
     def refine(
@@ -473,7 +476,7 @@ class EditSession:
             overwrite_original,
             self.model_path,
         )
-        self.dirty = False
+        self._saved = self._state
         return saved
 
     def save_project(self, path) -> Path:
@@ -481,7 +484,7 @@ class EditSession:
 
         self.end_stroke()
         saved = save_project(self, path)
-        self.dirty = False
+        self._saved = self._state
         return saved
 
     @classmethod
@@ -508,6 +511,7 @@ class EditSession:
         session.mask_sigma = mask_sigma
         session._history = history
         session._state = state
+        session._saved = state  # just opened: nothing to save yet
         return session
 
 

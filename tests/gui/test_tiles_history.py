@@ -68,6 +68,7 @@ def test_undo_and_redo_restore_image_and_z(qtbot, window):
     assert np.array_equal(window.shot.edited_crop, first.edited_crop)
     assert np.array_equal(window.latent_panel.tiles.values, first.z)
     assert not undo.isEnabled() and redo.isEnabled()
+    assert not window.isWindowModified()  # back at the opened photo
 
     redo.trigger()
     redo.trigger()
