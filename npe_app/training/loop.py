@@ -39,6 +39,7 @@ from ..model.modelfile import (
     save_model,
 )
 from ..model.networks import GenerativeModel
+from .batch_norm import recalibrate_batch_norm
 from .data import BatchSampler, load_images
 from .evaluate import reconstruction_quality
 from .figures import reconstruction_rows, sample_images, save_grid
@@ -47,6 +48,7 @@ from .step import OptimConfig, TrainingStep
 log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
+CALIBRATION_IMAGES = 512  # training images that measure the average's BN statistics
 MODEL_NAME = "model.safetensors"
 
 
@@ -206,6 +208,7 @@ def train(options: TrainOptions) -> Path | None:
     if options.valid and world.main:
         valid = load_images(options.valid, config.image_size, options.valid_limit)
     preview = images[:8]
+    calibration = images[:CALIBRATION_IMAGES]
     best_state = progress.get("best_state_step")
     best_weights = copy.deepcopy(trainer.ema.state_dict())
     if progress["best"] is not None:
@@ -257,21 +260,20 @@ def train(options: TrainOptions) -> Path | None:
                     "wall_time_s": round(progress["wall_time_s"], 1),
                     **values,
                 }
+                averaged = _averaged(trainer, calibration)
                 if valid is not None:
-                    quality = reconstruction_quality(
-                        trainer.ema, valid.to(world.device)
-                    )
+                    quality = reconstruction_quality(averaged, valid.to(world.device))
                     record.update({f"valid_{k}": v for k, v in quality.items()})
                     if (
                         progress["best"] is None
                         or quality["psnr_db"] > progress["best"]["psnr_db"]
                     ):
                         progress["best"] = {"step": step, **quality}
-                        best_weights = copy.deepcopy(trainer.ema.state_dict())
+                        best_weights = averaged.state_dict()
                         best_state = step
                 with log_path.open("a") as f:
                     f.write(json.dumps(record) + "\n")
-                _save_previews(trainer.ema, preview, out, step)
+                _save_previews(averaged, preview, out, step)
             if world.main and (step % options.checkpoint_every == 0 or stop):
                 progress["best_state_step"] = best_state
                 save_checkpoint(
@@ -292,12 +294,20 @@ def train(options: TrainOptions) -> Path | None:
         progress["best_state_step"] = best_state
         best = _best(progress, best_weights)
         save_checkpoint(checkpoint, trainer, progress, best)
-        weights = best_weights if valid is not None else trainer.ema.state_dict()
+        if valid is not None:
+            weights = best_weights
+        else:
+            weights = _averaged(trainer, calibration).state_dict()
         result = out / MODEL_NAME
         _export(trainer.ema, weights, options, progress, result)
         log.info("model written to %s", result)
     world.close()
     return result
+
+
+def _averaged(trainer: TrainingStep, calibration: torch.Tensor) -> GenerativeModel:
+    """A copy of the weight average with batch-norm statistics of its own."""
+    return recalibrate_batch_norm(copy.deepcopy(trainer.ema), calibration)
 
 
 def _best(progress: dict, best_weights: dict) -> dict | None:
