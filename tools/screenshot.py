@@ -200,7 +200,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="PNG to write")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    return inside(args) if args.inside else outside(args)
+    if not args.inside:
+        return outside(args)
+    code = inside(args)
+    # The driver thread's Qt objects make PySide6 abort while the interpreter
+    # finalizes, after the picture is written; skip that teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
