@@ -21,10 +21,6 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from plot import line_plot  # noqa: E402
-
 from npe_app.model.modelfile import load_model  # noqa: E402
 from npe_app.training.data import load_images  # noqa: E402
 from npe_app.training.evaluate import reconstruction_quality  # noqa: E402
@@ -33,6 +29,7 @@ from npe_app.training.figures import (  # noqa: E402
     sample_images,
     save_grid,
 )
+from npe_app.training.line_chart import line_chart  # noqa: E402
 
 
 @torch.no_grad()
@@ -81,8 +78,9 @@ def main() -> None:
             if "valid_psnr_db" in record:
                 curve.append((record["images_seen"] / 1000, record["valid_psnr_db"]))
         if curve:
-            line_plot(
-                {"valid PSNR (300 images)": curve},
+            xs, ys = [x for x, _ in curve], [y for _, y in curve]
+            line_chart(
+                [("valid PSNR, 300 images", xs, ys)],
                 out / f"{stem}-psnr.png",
                 "Reconstruction PSNR on held-out faces during training",
                 "thousand images seen",
