@@ -25,6 +25,7 @@ from npe_app.model.networks import GenerativeModel
 
 
 def test_round_trip_gives_identical_outputs(tiny_model, tiny_model_file):
+    assert tiny_model_file.stat().st_mode & 0o777 == 0o644  # readable like any file
     loaded, card = load_model(tiny_model_file)
     assert card == {"name": "tiny test model"}
     assert loaded.config == tiny_model.config

@@ -39,6 +39,7 @@ def _atomic_save(tensors: dict[str, torch.Tensor], metadata: dict, path: Path) -
     try:
         tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
         save_file(tensors, tmp, metadata={k: str(v) for k, v in metadata.items()})
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the model from other users
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
