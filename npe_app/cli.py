@@ -197,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_edit_parser(sub)
 
+    from .training.ablation import add_parser as add_ablation_parser
+
+    add_ablation_parser(sub)
+
     return parser
 
 

@@ -138,7 +138,7 @@ def finished_result(
         log.warning("%s is unreadable: training that run again", path)
         return None
     if result.get("settings") != settings.comparable():
-        log.warning("%s was made with other settings: training it again", path)
+        log.warning("%s was made with other settings: it does not count", path)
         return None
     return result
 

@@ -35,13 +35,19 @@ from .ablation import (
 from .data import BatchSampler, load_images, to_model_range
 from .evaluate import reconstruction_quality
 from .figures import sample_images, save_grid
-from .random_features import RandomFeatureNet, feature_distance
+from .random_features import (
+    RandomFeatureNet,
+    feature_distance,
+    frechet_distance,
+    pooled_features,
+)
 from .step import OptimConfig, TrainingStep
 
 log = logging.getLogger(__name__)
 
 GRID_IMAGES = 8  # samples and reconstructions kept per run
 SAMPLE_SEED = 1234
+FD_SEED = 4321  # latents of the samples that are compared with the photos
 
 # What a process needs to train runs: set once per worker (or once here).
 _state: dict = {}
@@ -76,6 +82,25 @@ def reconstruction_errors(
     if feature_net is not None:
         errors["feature"] = float(torch.cat(feature).mean())
     return errors
+
+
+@torch.no_grad()
+def sample_distance(
+    model: GenerativeModel, images: torch.Tensor, feature_net: RandomFeatureNet
+) -> float:
+    """Sample quality: the Fréchet distance, in the fixed random features, between
+    as many random samples as there are held-out photos and those photos."""
+    model.eval()
+    samples = torch.cat(
+        [
+            sample_images(model, len(chunk), seed=FD_SEED + i)
+            for i, chunk in enumerate(images.split(250))
+        ]
+    )
+    return frechet_distance(
+        pooled_features(feature_net, to_model_range(images)),
+        pooled_features(feature_net, samples),
+    )
 
 
 def train_one(
@@ -120,7 +145,9 @@ def train_one(
                 }
             )
 
-    final = reconstruction_errors(trainer.ema, valid_images, RandomFeatureNet())
+    feature_net = RandomFeatureNet()
+    final = reconstruction_errors(trainer.ema, valid_images, feature_net)
+    final["sample_fd"] = sample_distance(trainer.ema, valid_images, feature_net)
     quality = reconstruction_quality(trainer.ema, valid_images)
     result = {
         "variant": variant.name,

@@ -71,3 +71,35 @@ def feature_distance(
     fa = F.normalize(net(a), dim=1, eps=1e-8)
     fb = F.normalize(net(b), dim=1, eps=1e-8)
     return (fa - fb).pow(2).sum(1).flatten(1).mean(1)
+
+
+@torch.no_grad()
+def pooled_features(
+    net: RandomFeatureNet, images: torch.Tensor, batch_size: int = 250
+) -> torch.Tensor:
+    """One vector per image (final-layer channels averaged over positions), (N, C)."""
+    return torch.cat(
+        [
+            net(images[start : start + batch_size]).mean((2, 3))
+            for start in range(0, len(images), batch_size)
+        ]
+    )
+
+
+def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of feature vectors.
+
+    This is the FID formula (Heusel et al. 2017) in our random features rather than
+    in Inception's: it compares the whole distribution of samples with that of real
+    photos, so it measures sample quality and variety, where the reconstruction
+    errors cannot. trace(sqrt(Ca Cb)) is computed as the sum of the square roots of
+    the eigenvalues of sqrt(Ca) Cb sqrt(Ca), which is symmetric, in float64.
+    """
+    a, b = a.double(), b.double()
+    mean_a, mean_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    values, vectors = torch.linalg.eigh(cov_a)
+    root_a = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
+    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp(min=0).sqrt().sum()
+    distance = (mean_a - mean_b).pow(2).sum() + cov_a.trace() + cov_b.trace()
+    return float(distance - 2 * cross)
