@@ -95,6 +95,9 @@ class StudySettings:
     # after 1000 steps.
     ema_decay: float = 0.99
     eval_every: int = 50
+    # Training images whose batch statistics the averaged weights get before each
+    # evaluation (see batch_norm.py); the live network's would understate them.
+    calibration_images: int = 512
     curve_images: int = 256  # first images of --valid, for the learning curve
     threads: int = 1  # per process; small convolutions scale poorly across threads
 

@@ -32,6 +32,7 @@ from .ablation import (
     runs_dir,
     variant_config,
 )
+from .batch_norm import recalibrate_batch_norm
 from .data import BatchSampler, load_images, to_model_range
 from .evaluate import reconstruction_quality
 from .figures import sample_images, save_grid
@@ -120,6 +121,7 @@ def train_one(
     )
     sampler = BatchSampler(train_images, settings.batch_size, seed=seed)
     curve_images = valid_images[: settings.curve_images]
+    calibration = train_images[: settings.calibration_images]
     curve, wall, cpu = [], 0.0, 0.0
     steps = range(1, settings.steps + 1)
     for step in tqdm(
@@ -134,6 +136,8 @@ def train_one(
         wall += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         if step % settings.eval_every == 0 or step == settings.steps:
+            # In place: the next step copies the live statistics back anyway.
+            recalibrate_batch_norm(trainer.ema, calibration, seed=seed)
             errors = reconstruction_errors(trainer.ema, curve_images)
             curve.append(
                 {
@@ -146,6 +150,7 @@ def train_one(
             )
 
     feature_net = RandomFeatureNet()
+    # The last step was a curve point, so the average has its own statistics.
     final = reconstruction_errors(trainer.ema, valid_images, feature_net)
     final["sample_fd"] = sample_distance(trainer.ema, valid_images, feature_net)
     quality = reconstruction_quality(trainer.ema, valid_images)
