@@ -445,7 +445,8 @@ def write_report(
         f"`{out}`; every figure below is computed from those files.",
         "",
         f"Command: `python main.py ablation --data {data} --valid {settings.valid} "
-        f"--out {out} --steps {settings.steps} --seeds {seeds}`",
+        f"--out {out} --steps {settings.steps} --eval-every {settings.eval_every} "
+        f"--seeds {seeds}`",
         *_missing(results, variants, seeds),
         "",
         "## Scale (what was reduced)",
