@@ -8,7 +8,7 @@ from editing_helpers import CROP_LTS, make_lively, photo_pixels
 
 from npe_app.editing import CropBox, EditError, EditSession, Photo
 from npe_app.editing.face import NO_FACE, crop_for_face
-from npe_app.editing.mask import transfer
+from npe_app.editing.mask import border_window, transfer
 
 CROP = CropBox(*CROP_LTS)
 
@@ -79,7 +79,40 @@ def test_mask_in_unit_range_and_composite_formula(session):
     session.mask_sigma = 0.0
     sharp = session.mask()
     delta = (g - session._reconstruction()) / 127.5  # noqa: SLF001
-    np.testing.assert_allclose(sharp, np.minimum(np.abs(delta).mean(2), 1), atol=1e-6)
+    # The crop lies inside the photo on all four sides, so the mask fades out there.
+    window = border_window(CROP, (96, 80), 32)
+    paper = np.minimum(np.abs(delta).mean(2), 1)
+    np.testing.assert_allclose(sharp, paper * window, atol=1e-6)
+
+
+def test_mask_fades_out_only_toward_crop_sides_inside_the_photo(lively_model):
+    window = border_window(CROP, (96, 80), 32)
+    assert window[16, 16] == 1 and window[0].max() < 0.1 and window[:, -1].max() < 0.1
+    # A crop at the photo's top-left corner fades only toward the right and bottom.
+    corner = border_window(CropBox(0, 0, 64), (96, 80), 32)
+    assert corner[0, 0] == 1 and corner[-1, 0] < 0.1 and corner[0, -1] < 0.1
+    # The paper's case, the crop is the whole image: no window, the paper's mask.
+    assert border_window(CropBox(0, 0, 64), (64, 64), 32) is None
+    whole = EditSession(
+        lively_model, Photo(photo_pixels(64, 64)), crop=CropBox(0, 0, 64), device="cpu"
+    )
+    whole.set_latents(range(16), [3.0, -3.0] * 8)
+    whole.mask_sigma = 0.0
+    delta = (whole._generated() - whole._reconstruction()) / 127.5  # noqa: SLF001
+    np.testing.assert_allclose(
+        whole.mask(), np.minimum(np.abs(delta).mean(2), 1), atol=1e-6
+    )
+
+
+def test_an_edit_has_no_hard_edge_where_the_crop_ends(session):
+    session.set_latents(range(16), [3.0, -3.0] * 8)
+    change = np.abs(session.render().astype(int) - photo_pixels()).sum(2)
+    # Photo rows 8..72, columns 16..80 are the crop: its outermost pixels barely
+    # move, the pixels a sixth of the way in move as much as the middle.
+    edge = np.concatenate([change[8, 16:80], change[71, 16:80], change[8:72, 16]])
+    inner = change[20:60, 28:68]
+    assert inner.mean() > 20
+    assert edge.mean() < 0.1 * inner.mean()
 
 
 def test_pixels_outside_the_crop_never_change(session):

@@ -22,6 +22,9 @@ FREE, PROTECT, FORCE = 0, 1, 2
 _CODES = {"clear": FREE, "protect": PROTECT, "force": FORCE}
 # The original editor's blur of the mask.
 DEFAULT_SIGMA = 0.7
+# Share of the crop's side over which the mask fades out toward a crop side that lies
+# inside the photo.
+FEATHER_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -76,20 +79,58 @@ def apply_user(mask: np.ndarray, grid: np.ndarray | None) -> np.ndarray:
     return mask
 
 
+def border_window(
+    crop: CropBox, photo_size: tuple[int, int], side: int
+) -> np.ndarray | None:
+    """Weights (side, side) that fade the mask to zero toward every side of the crop
+    that lies inside the photo; None when no side does.
+
+    When a latent changes, Δ = G(z) - X̂ is non-zero across the whole crop, so the
+    clipped mask is often 1 up to the crop's edge and the edit would stop at a hard
+    straight line in the photo. A side at or past the photo's edge keeps full
+    weight: nothing lies beyond it, and when the crop is the whole image (the
+    paper's case) the mask is exactly the paper's.
+    """
+    left, top, size = crop.pixels
+    width, height = photo_size
+    cells = max(1, round(side * FEATHER_FRACTION))
+    t = np.clip((np.arange(side) + 0.5) / cells, 0.0, 1.0)
+    ramp = t * t * (3 - 2 * t)  # smoothstep: no kink where the fade ends
+    across, down = np.ones(side), np.ones(side)
+    if left > 0:
+        across *= ramp
+    if left + size < width:
+        across *= ramp[::-1]
+    if top > 0:
+        down *= ramp
+    if top + size < height:
+        down *= ramp[::-1]
+    if across.min() == 1 and down.min() == 1:
+        return None
+    return np.outer(down, across).astype(np.float32)
+
+
 def interpolation_mask(
-    delta: np.ndarray, sigma: float, grid: np.ndarray | None = None
+    delta: np.ndarray,
+    sigma: float,
+    grid: np.ndarray | None = None,
+    window: np.ndarray | None = None,
 ) -> np.ndarray:
     """M in [0, 1] at model size from Δ (S, S, 3) in tanh units.
 
     As the original editor: blur(min(mean_c |Δ|, 1)). The mean of absolute values
     (not the absolute mean) also catches a change of hue at constant brightness,
     where the channels move in opposite directions; clipping before the blur keeps
-    M in [0, 1] by construction.
+    M in [0, 1] by construction. The border window (see border_window) applies
+    before the user mask, so a forced cell stays forced.
     """
     mask = np.minimum(np.abs(delta).mean(axis=2), 1.0).astype(np.float32)
     if sigma > 0:
         mask = gaussian_filter(mask, sigma)
-    return apply_user(np.clip(mask, 0.0, 1.0), grid)
+    mask = np.clip(mask, 0.0, 1.0)
+    if window is not None:
+        mask *= window
+    return apply_user(mask, grid)
 
 
 def composite(

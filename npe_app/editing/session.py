@@ -34,6 +34,7 @@ from .latent import refine as refine_latent
 from .mask import (
     DEFAULT_SIGMA,
     MaskDab,
+    border_window,
     composite,
     interpolation_mask,
     transfer,
@@ -203,7 +204,8 @@ class EditSession:
                 return np.ones((self.image_size,) * 2, np.float32)
             delta = (self._generated() - self._reconstruction()) / 127.5
             grid = user_grid(state.user_mask, self.crop, self.image_size)
-            return interpolation_mask(delta, self._mask_sigma, grid)
+            window = border_window(self.crop, self._photo.size, self.image_size)
+            return interpolation_mask(delta, self._mask_sigma, grid, window)
 
         return self._cached(
             "mask",
