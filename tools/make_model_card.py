@@ -108,6 +108,21 @@ TERMS = (
 )
 
 
+def _steps_line(card: dict) -> str:
+    """Steps and images seen, counted up to the exported weights."""
+    batch, steps = card.get("batch_size"), card.get("steps")
+    earlier = card.get("continued_from") or {}
+    before = earlier.get("images_seen") or 0
+    selected = (card.get("selected_on_valid") or {}).get("step", steps)
+    seen = before + selected * batch
+    text = f"{steps} steps of batch {batch}"
+    if earlier:
+        text += f" after an earlier run's {earlier.get('steps')} steps"
+    if selected != steps:
+        text += f"; the exported weights are from step {selected}"
+    return text + f": {seen} images seen by the exported weights."
+
+
 def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
     """The model card as Markdown, from the model file's metadata and the figures
     measured just now."""
@@ -166,8 +181,7 @@ def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
         f"- Data: {', '.join(f'`{d}`' for d in card.get('data', []))}.",
         f"- Terms: {TERMS}",
         f"- Preset `{card.get('preset')}`; config: `{json.dumps(config)}`.",
-        f"- {card.get('steps')} steps of batch {card.get('batch_size')}: "
-        f"{card.get('images_seen')} images seen.",
+        f"- {_steps_line(card)}",
         f"- Optimizer: Adam {json.dumps(card.get('optimizer', {}))}.",
         f"- Hardware: {card.get('hardware')}; wall time {hours:.2f} h; "
         f"trained {card.get('date')}.",

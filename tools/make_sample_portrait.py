@@ -81,7 +81,9 @@ def shown_path(path: Path) -> str:
         return f"models/{path.name}"
 
 
-def provenance(model_path: Path, card: dict, seed: int, command: str) -> str:
+def provenance(
+    model_path: Path, card: dict, seed: int, command: str, chosen: str
+) -> str:
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16]
     name = card.get("name") or model_path.stem
     steps = card.get("steps", "?")
@@ -96,8 +98,8 @@ The portrait the editor opens when started without a photo (`python main.py`).
   plain band above and below.
 - Model: `{model_path.name}` ({name}, {steps} training steps), SHA-256
   `{digest}…`.
-- Seed: {seed} (z drawn from N(0, 1) with `torch.Generator().manual_seed({seed})`,
-  of the candidate seeds, the one the model's discriminator rated most real).
+- Seed: {seed} (z drawn from N(0, 1) with `torch.Generator().manual_seed({seed})`;
+  {chosen}).
 - Regenerate with:
 
   ```bash
@@ -136,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         f"python tools/make_sample_portrait.py {shown_path(args.model)} "
         f"--seed {args.seed} --candidates {args.candidates} --size {args.size}"
     )
-    text = provenance(args.model, card, seed, command)
+    chosen = (
+        "of the candidate seeds, the one the model's discriminator rated most real"
+        if len(seeds) > 1
+        else "chosen by eye from a grid of the samples of seeds 1 to 40"
+    )
+    text = provenance(args.model, card, seed, command, chosen)
     (args.out / "README.md").write_text(text)
     height, width = image.shape[:2]
     print(f"seed {seed}: wrote {args.out / IMAGE_NAME} ({width}x{height}) and README")
