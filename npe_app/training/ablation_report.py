@@ -253,12 +253,14 @@ def _claims(results, effects, sample_effects) -> list[str]:
     if measured:
         largest = min(measured, key=measured.get)
         names = dict(COMPONENTS)
+        if measured[largest] >= 0:
+            finding = "no component lowered the mean pixel error"
+        else:
+            finding = f"the largest mean reduction came from {names[largest]}"
         held = largest == "mdc" and measured[largest] < 0
-        verdict = "held" if held else "did not hold"
         lines.append(
-            f"- **MDC gives the largest gain** (paper: yes): the largest mean "
-            f"reduction here came from {names[largest]} "
-            f"({verdict})."
+            f"- **MDC gives the largest gain** (paper: yes): "
+            f"**{'held' if held else 'did not hold'}**: {finding}."
         )
     full = "ian-mdc-ortho-ternary"
     if results.get(full):
@@ -274,7 +276,7 @@ def _claims(results, effects, sample_effects) -> list[str]:
             ranks.append(
                 (
                     position == 1,
-                    f"it ranks {position} of {len(ranked)} by {what}"
+                    f"{position} of {len(ranked)} by {what}"
                     + ("" if position == 1 else f" (best: {best[2]}, {best[0]:.4f})"),
                 )
             )
@@ -283,7 +285,7 @@ def _claims(results, effects, sample_effects) -> list[str]:
             verdict = "held for one measure only"
         lines.append(
             f"- **All three together are best** (paper: yes): **{verdict}**: the full "
-            f"IAN {'; '.join(text for _, text in ranks)}."
+            f"IAN ranks {' and '.join(text for _, text in ranks)}."
         )
     base, ian = figure(results, "vaegan", pixel), figure(results, "ian", pixel)
     if base.n and ian.n:
@@ -328,7 +330,9 @@ def _labelled_rows(rows: list[tuple[str, Path]], path: Path) -> bool:
     rows = [(label, p) for label, p in rows if p.exists()]
     if not rows:
         return False
+    # Twice the size, pixel for pixel: 32-pixel faces are too small to judge.
     images = [Image.open(p).convert("RGB") for _, p in rows]
+    images = [i.resize((2 * i.width, 2 * i.height), Image.NEAREST) for i in images]
     font = ImageFont.load_default(size=12)
     label_width = 190
     canvas = Image.new(
@@ -395,7 +399,8 @@ def _scale(settings: StudySettings, results) -> list[str]:
         f"| minibatch discrimination | yes | {'yes' if config.minibatch_disc else 'no'}"
         " (all variants, the baseline too) |",
         f"| machine | GPU | {hardware}; {settings.threads} thread(s) per run, "
-        f"{workers} run(s) at a time |",
+        f"{workers} run(s) at a time per process; other work may have shared the "
+        "machine, so times compare variants only roughly |",
     ]
 
 
