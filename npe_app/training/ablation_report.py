@@ -212,8 +212,8 @@ def _effects_table(results) -> tuple[list[str], dict]:
     lines = [
         "| component | pixel change (ours) | lower in | 2 s.e. | verdict "
         "| pixel change (paper) | feature change (ours) | lower in "
-        "| feature change (paper) | sample FD change | lower in | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| feature change (paper) | sample FD change | lower in | 2 s.e. | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     effects, sample_effects = {}, {}
     for key, name in COMPONENTS:
@@ -227,7 +227,7 @@ def _effects_table(results) -> tuple[list[str], dict]:
             f"| {paper_effect(key, 0):+.3f} | {_fmt(f['mean'], sign=True)} "
             f"| {f['lower']}/{f['pairs']} | {paper_effect(key, 1):+.2f} "
             f"| {_fmt(q['mean'], digits=3, sign=True)} | {q['lower']}/{q['pairs']} "
-            f"| {q['verdict']} |"
+            f"| {_fmt(q['threshold'], digits=3)} | {q['verdict']} |"
         )
     return lines, effects, sample_effects
 
@@ -238,10 +238,13 @@ def _claims(results, effects, sample_effects) -> list[str]:
     for key, name in COMPONENTS:
         e, q = effects[key], sample_effects[key]
         if not e["pairs"]:
-            lines.append(f"- **{name} helps**: not measured (runs missing).")
+            lines.append(
+                f"- **{name[0].upper() + name[1:]} helps**: not measured (runs missing)."
+            )
             continue
         lines.append(
-            f"- **{name} lowers reconstruction error** (paper: yes): "
+            f"- **{name[0].upper() + name[1:]} lowers reconstruction error** "
+            "(paper: yes): "
             f"**{e['verdict']}**. Adding it changed the pixel error by "
             f"{_fmt(e['mean'], sign=True)} on average and lowered it in "
             f"{e['lower']} of {e['pairs']} pairs of otherwise equal variants. "
