@@ -238,9 +238,8 @@ def _claims(results, effects, sample_effects) -> list[str]:
     for key, name in COMPONENTS:
         e, q = effects[key], sample_effects[key]
         if not e["pairs"]:
-            lines.append(
-                f"- **{name[0].upper() + name[1:]} helps**: not measured (runs missing)."
-            )
+            title = name[0].upper() + name[1:]
+            lines.append(f"- **{title} helps**: not measured (runs missing).")
             continue
         lines.append(
             f"- **{name[0].upper() + name[1:]} lowers reconstruction error** "
