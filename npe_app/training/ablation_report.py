@@ -237,13 +237,12 @@ def _claims(results, effects, sample_effects) -> list[str]:
     lines = []
     for key, name in COMPONENTS:
         e, q = effects[key], sample_effects[key]
+        title = name[0].upper() + name[1:]
         if not e["pairs"]:
-            title = name[0].upper() + name[1:]
             lines.append(f"- **{title} helps**: not measured (runs missing).")
             continue
         lines.append(
-            f"- **{name[0].upper() + name[1:]} lowers reconstruction error** "
-            "(paper: yes): "
+            f"- **{title} lowers reconstruction error** (paper: yes): "
             f"**{e['verdict']}**. Adding it changed the pixel error by "
             f"{_fmt(e['mean'], sign=True)} on average and lowered it in "
             f"{e['lower']} of {e['pairs']} pairs of otherwise equal variants. "
