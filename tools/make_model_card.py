@@ -1,6 +1,11 @@
 """Write the shipped model's card (models/<name>.md) and its pictures.
 
-    python tools/make_model_card.py MODEL_FILE --valid VALID_TAR --log LOG_JSONL
+    python tools/make_model_card.py MODEL_FILE --valid VALID_TAR --log LOG_JSONL \
+        [--extra NOTES_JSON]
+
+The shipped card was made with --log from its last training run and
+--extra tools/card-notes-npe-faces64.json (the notes written by hand about how it
+was trained).
 
 Evaluates the model on the held-out shard (the same figures `npe eval --json`
 prints), draws a grid of random samples, a grid of interpolations between samples,
