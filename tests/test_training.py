@@ -336,3 +336,14 @@ def test_torchrun_trains_on_two_cpu_processes(data, tmp_path):
     card = load_model(run / "model.safetensors")[1]
     assert card["steps"] == 3 and card["images_seen"] == 3 * 4 * 2
     assert [r["step"] for r in _log_steps(run)] == [3]
+
+
+def test_the_card_counts_images_up_to_the_exported_step():
+    from npe_app.training.loop import _images_seen_by_export
+
+    progress = {"images_seen": 640, "best": {"step": 5, "images_seen": 160}}
+    assert _images_seen_by_export(progress) == 160
+    assert _images_seen_by_export({**progress, "images_seen_before": 1000}) == 1160
+    # No validation, or a best recorded by an older checkpoint: the whole run.
+    assert _images_seen_by_export({"images_seen": 640, "best": None}) == 640
+    assert _images_seen_by_export({"images_seen": 640, "best": {"step": 5}}) == 640

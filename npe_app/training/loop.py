@@ -268,7 +268,11 @@ def train(options: TrainOptions) -> Path | None:
                         progress["best"] is None
                         or quality["psnr_db"] > progress["best"]["psnr_db"]
                     ):
-                        progress["best"] = {"step": step, **quality}
+                        progress["best"] = {
+                            "step": step,
+                            "images_seen": progress["images_seen"],
+                            **quality,
+                        }
                         best_weights = averaged.state_dict()
                         best_state = step
                 with log_path.open("a") as f:
@@ -329,6 +333,14 @@ def _save_previews(model: GenerativeModel, preview: torch.Tensor, out: Path, ste
     save_grid(rows, out / f"reconstructions_{step:07d}.png", 8)
 
 
+def _images_seen_by_export(progress: dict) -> int:
+    """Images the exported weights had seen: with --valid, up to the chosen step (a
+    checkpoint from before this was recorded counts the whole run)."""
+    best = progress.get("best") or {}
+    seen = best.get("images_seen", progress["images_seen"])
+    return seen + progress.get("images_seen_before", 0)
+
+
 def _export(ema, weights, options: TrainOptions, progress: dict, path: Path) -> None:
     model = copy.deepcopy(ema)
     model.load_state_dict(weights)
@@ -337,7 +349,7 @@ def _export(ema, weights, options: TrainOptions, progress: dict, path: Path) -> 
         "data": [str(p) for p in options.data],
         "steps": progress["step"],
         "batch_size": options.batch_size,
-        "images_seen": progress["images_seen"] + progress.get("images_seen_before", 0),
+        "images_seen": _images_seen_by_export(progress),
         "wall_time_s": round(progress["wall_time_s"], 1),
         "date": datetime.date.today().isoformat(),
         "hardware": _hardware(),
