@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from .actions import Actions, build_menus, build_toolbar
 from .canvas import PhotoCanvas
+from .collector import collect_on_gui_thread
 from .commands import HistoryMirror
 from .controls import BrushPanel, LatentPanel, ToolActions
 from .documents import FileController
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()
         self.settings = settings if settings is not None else QSettings()
         self.client = EngineClient(self)
         self.shot: Snapshot | None = None
