@@ -114,12 +114,12 @@ TERMS = (
 
 
 def _steps_line(card: dict) -> str:
-    """Steps and images seen, counted up to the exported weights."""
+    """Steps, and the images seen that the training loop counted up to the exported
+    weights (earlier runs included)."""
     batch, steps = card.get("batch_size"), card.get("steps")
     earlier = card.get("continued_from") or {}
-    before = earlier.get("images_seen") or 0
     selected = (card.get("selected_on_valid") or {}).get("step", steps)
-    seen = before + selected * batch
+    seen = card.get("images_seen")
     text = f"{steps} steps of batch {batch}"
     if earlier:
         text += f" after an earlier run's {earlier.get('steps')} steps"
