@@ -107,10 +107,16 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Where the model runs")
         self.step_label = QLabel("step – ms")
         self.step_label.setToolTip("Time of the last brush step")
+        self.zoom_label = QLabel("")
+        self.zoom_label.setToolTip("Zoom (Ctrl+0 fits, Ctrl+1 shows actual pixels)")
+        self.canvas.zoom_changed.connect(
+            lambda scale: self.zoom_label.setText(f"{scale:.0%}")
+        )
         for widget in (
             self.busy_bar,
             self.model_label,
             self.device_label,
+            self.zoom_label,
             self.step_label,
         ):
             bar.addPermanentWidget(widget)

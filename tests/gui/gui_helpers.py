@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 
 def settle(qtbot, window, timeout: int = 20_000) -> None:
@@ -37,6 +39,24 @@ def stroke(qtbot, window, points, hold_ms: int = 60) -> None:
         canvas, Qt.MouseButton.LeftButton, pos=photo_point(window, *points[-1])
     )
     settle(qtbot, window)
+
+
+def wheel(
+    window, x: float, y: float, notches: int, modifiers=Qt.KeyboardModifier.NoModifier
+):
+    """Turn the wheel by whole notches over a photo pixel."""
+    pos = QPointF(photo_point(window, x, y))
+    event = QWheelEvent(
+        pos,
+        window.canvas.mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(window.canvas, event)
 
 
 def make_photo(path, width: int = 160, height: int = 120, seed: int = 0):
