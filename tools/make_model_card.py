@@ -1,15 +1,15 @@
 """Write the shipped model's card (models/<name>.md) and its pictures.
 
-    python tools/make_model_card.py MODEL_FILE --valid VALID_TAR --log LOG_JSONL \
-        [--extra NOTES_JSON]
+    python tools/make_model_card.py MODEL_FILE --valid VALID_TAR \
+        [--log LABEL=LOG_JSONL ...] [--extra NOTES_JSON]
 
-The shipped card was made with --log from its last training run and
+The shipped card was made with one --log per training run of its chain and
 --extra tools/card-notes-npe-faces64.json (the notes written by hand about how it
 was trained).
 
 Evaluates the model on the held-out shard (the same figures `npe eval --json`
 prints), draws a grid of random samples, a grid of interpolations between samples,
-and the curve of validation PSNR against images seen from the training log, then
+and curves of validation PSNR and SSIM against images seen from the logs, then
 writes the card from the model file's own metadata and those figures, so that no
 number in it is typed by hand. Reconstructions of held-out photos are written
 outside the repository (--private), because the datasets' terms forbid publishing
@@ -35,6 +35,7 @@ from npe_app.training.figures import (  # noqa: E402
     save_grid,
 )
 from npe_app.training.line_chart import line_chart  # noqa: E402
+from npe_app.training.lineage import chain_curves  # noqa: E402
 
 
 @torch.no_grad()
@@ -50,7 +51,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
     parser.add_argument("--valid", required=True, nargs="+")
-    parser.add_argument("--log", help="training log.jsonl for the PSNR curve")
+    parser.add_argument(
+        "--log",
+        nargs="+",
+        metavar="LABEL=LOG_JSONL",
+        help="training logs for the PSNR and SSIM curves, one per run, in the order "
+        "the runs continued one another (--init-from)",
+    )
     parser.add_argument("--out", default="models", help="folder for card and pictures")
     parser.add_argument(
         "--private",
@@ -76,21 +83,9 @@ def main() -> None:
         8,
     )
 
-    curve = []
-    if args.log:
-        for line in Path(args.log).read_text().splitlines():
-            record = json.loads(line)
-            if "valid_psnr_db" in record:
-                curve.append((record["images_seen"] / 1000, record["valid_psnr_db"]))
-        if curve:
-            xs, ys = [x for x, _ in curve], [y for _, y in curve]
-            line_chart(
-                [("valid PSNR, 300 images", xs, ys)],
-                out / f"{stem}-psnr.png",
-                "Reconstruction PSNR on held-out faces during training",
-                "thousand images seen",
-                "PSNR (dB)",
-            )
+    has_curve = bool(args.log)
+    if has_curve:
+        draw_curves(chain_curves([_labelled(spec) for spec in args.log]), out, stem)
     extra = json.loads(Path(args.extra).read_text()) if args.extra else {}
     summary = {
         "card": card,
@@ -100,8 +95,30 @@ def main() -> None:
         **extra,
     }
     (out / f"{stem}.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
-    (out / f"{stem}.md").write_text(card_markdown(stem, summary, bool(curve)))
+    (out / f"{stem}.md").write_text(card_markdown(stem, summary, has_curve))
     print(json.dumps(figures))
+
+
+def _labelled(spec: str) -> tuple[str, str]:
+    label, sep, path = spec.rpartition("=")
+    return (label, path) if sep else (Path(path).parent.name, path)
+
+
+def draw_curves(curves, out: Path, stem: str) -> None:
+    """PSNR and SSIM on the validation subset against the images the weights had
+    seen, one line per run of the chain."""
+    for measure, unit in (("psnr_db", "PSNR (dB)"), ("ssim", "SSIM")):
+        name = unit.split()[0]
+        line_chart(
+            [
+                (c.label, [n / 1000 for n in c.images_seen], getattr(c, measure))
+                for c in curves
+            ],
+            out / f"{stem}-{name.lower()}.png",
+            f"Reconstruction {name} on 300 held-out faces during training",
+            "thousand images seen by the weights (runs continued one another)",
+            unit,
+        )
 
 
 TERMS = (
@@ -176,8 +193,10 @@ def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
     if has_curve:
         lines += [
             "",
-            "Reconstruction PSNR on held-out faces against images seen during "
-            f"training:\n\n![PSNR curve]({stem}-psnr.png)",
+            "Reconstruction PSNR and SSIM on the first 300 held-out faces against "
+            "the images the weights had seen, one line per training run (each run "
+            "continued from the previous run's exported weights):\n\n"
+            f"![PSNR curve]({stem}-psnr.png)\n\n![SSIM curve]({stem}-ssim.png)",
         ]
     lines += [
         "",
