@@ -188,10 +188,13 @@ class FileController(QObject):
         return self._save_image(path, overwrite)
 
     def _save_image(self, path: Path, overwrite: bool) -> bool:
+        # A large PNG takes a second or more to compress: say what is happening.
+        self.w.busy(f"Saving {path.name}…")
         ok, result = self.w.client.run_blocking(
             lambda s: s.save_image(path, overwrite_original=overwrite), render="crop"
         )
         if not ok:
+            self.w.idle()
             self.w.error(f"Cannot save {path.name}", result)
             return False
         self.save_path = Path(result)

@@ -65,10 +65,28 @@ def test_save_writes_the_full_resolution_photo(
     assert not np.array_equal(pixels, np.asarray(Image.open(window.files.photo_path)))
     assert not window.isWindowModified()
     assert not [kind for kind, _ in dialogs if kind == "warning"]
+    assert window.busy_bar.isHidden()
+    assert window.statusBar().currentMessage() == f"Saved {target}"
     # Save again goes to the same file without asking.
     answer_file_dialog(monkeypatch, "getSaveFileName", tmp_path / "never.png")
     window.actions["save"].trigger()
     assert not (tmp_path / "never.png").exists()
+
+
+def test_a_failed_save_says_why_and_keeps_the_edit(
+    qtbot, window, tmp_path, monkeypatch, dialogs
+):
+    stroke(qtbot, window, [crop_centre(window)])
+    answer_file_dialog(monkeypatch, "getSaveFileName", tmp_path / "edited.bmp")
+    window.actions["save"].trigger()
+    settle(qtbot, window)
+    assert [text for kind, text in dialogs if kind == "warning"] == [
+        f"{tmp_path / 'edited.bmp'}: cannot save as '.bmp'; use .png, .jpg, .jpeg "
+        "or .webp"
+    ]
+    assert window.busy_bar.isHidden()
+    assert window.isWindowModified()
+    assert not (tmp_path / "edited.bmp").exists()
 
 
 def test_a_bad_photo_shows_a_dialog_and_keeps_the_photo(
