@@ -347,3 +347,39 @@ def test_the_card_counts_images_up_to_the_exported_step():
     # No validation, or a best recorded by an older checkpoint: the whole run.
     assert _images_seen_by_export({"images_seen": 640, "best": None}) == 640
     assert _images_seen_by_export({"images_seen": 640, "best": {"step": 5}}) == 640
+
+
+def test_the_card_tool_describes_a_chain_of_runs(data, tmp_path, capsys):
+    """tools/make_model_card.py on a model continued from another: the card's
+    figures are what `eval --json` prints, and both runs' curves are drawn."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    faces, shard = str(data["folder"]), str(data["tar"])
+    every = ["--sample-every", "2", "--valid", shard]
+    with _one_thread():
+        _train("--data", faces, "--out", str(first), "--steps", "4", *every)
+        _train(
+            *("--data", faces, "--out", str(second), "--steps", "2", *every),
+            *("--init-from", str(first / "model.safetensors")),
+        )
+    model = str(second / "model.safetensors")
+    capsys.readouterr()
+    assert main(["eval", "--json", "--data", shard, "--model", model]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    card_dir = tmp_path / "card"
+    tool = [sys.executable, str(REPO / "tools" / "make_model_card.py"), model]
+    logs = [f"run one={first / 'log.jsonl'}", f"run two={second / 'log.jsonl'}"]
+    subprocess.run(
+        [*tool, "--valid", shard, "--log", *logs, "--out", str(card_dir)]
+        + ["--private", str(tmp_path / "private")],
+        check=True,
+        capture_output=True,
+    )
+    text = (card_dir / "model.md").read_text()
+    mse, psnr, ssim = figures["mse"], figures["psnr_db"], figures["ssim"]
+    assert f"| {mse:.5f} | {psnr:.2f} dB | {ssim:.4f} |" in text
+    _, card = load_model(model)
+    assert f"whose weights had seen {card['continued_from']['images_seen']} " in text
+    for picture in ("samples", "interpolations", "psnr", "ssim"):
+        assert (card_dir / f"model-{picture}.png").stat().st_size > 0
+    assert (tmp_path / "private" / "model-reconstructions.png").exists()
+    assert not list(card_dir.glob("*reconstructions*"))

@@ -220,10 +220,12 @@ def card_markdown(stem: str, summary: dict, has_curve: bool) -> str:
     earlier = card.get("continued_from")
     if earlier:
         lines.append(
-            f"- Continued (`--init-from`) from a model trained {earlier.get('steps')} "
-            f"steps ({earlier.get('images_seen')} images seen, "
-            f"{(earlier.get('wall_time_s') or 0) / 3600:.2f} h) by "
-            f"`{earlier.get('command')}`; the figures above count both runs."
+            "- Continued (`--init-from`) from a model whose weights had seen "
+            f"{earlier.get('images_seen')} images, made by a run of "
+            f"{earlier.get('steps')} steps "
+            f"({(earlier.get('wall_time_s') or 0) / 3600:.2f} h): "
+            f"`{earlier.get('command')}`. The images seen and the wall time above "
+            "include it and every run before it."
         )
     for note in summary.get("notes", []):
         lines.append(f"- {note}")
