@@ -38,7 +38,8 @@ def read_evaluations(log: str | Path) -> list[dict]:
 
 def exported_evaluation(evaluations: list[dict]) -> dict:
     """The evaluation whose weights the run exported: the first one with the highest
-    PSNR, as the training loop chooses them."""
+    PSNR, as the training loop chooses them. (A run resumed after its best weights
+    were lost starts that choice again; the log alone cannot show it.)"""
     if not evaluations:
         raise ValueError("the log has no validation evaluations")
     best = evaluations[0]
