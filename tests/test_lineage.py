@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from npe_app.training.lineage import chain_curves, exported_evaluation
+from npe_app.training.lineage import (
+    chain_curves,
+    exported_evaluation,
+    read_evaluations,
+)
 
 
 def write_log(path, evaluations, every=300, batch=32):
@@ -33,7 +37,8 @@ def test_the_export_is_the_first_best_evaluation(tmp_path):
     log = write_log(
         tmp_path / "log.jsonl", [(15, 0.4), (17, 0.5), (16, 0.6), (17, 0.7)]
     )
-    evaluations = [json.loads(line) for line in log.read_text().splitlines()][1::2]
+    evaluations = read_evaluations(log)
+    assert [r["step"] for r in evaluations] == [300, 600, 900, 1200]
     assert exported_evaluation(evaluations)["step"] == 600
 
 
